@@ -1,0 +1,53 @@
+"""Read commands: list trials and show one. They never import Prefect."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from config import get_settings
+from models.errors import SchemaMissingError
+from models.phases import Phase
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def list_(
+    phase: Annotated[Phase | None, typer.Option(help="Only trials in this phase.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the stored trials: phase, rung progress and budget."""
+    from store.db import read_session
+    from store.trials import list_trials
+
+    try:
+        with read_session(get_settings()) as session:
+            trials = list_trials(session=session, phase=phase)
+    except SchemaMissingError:
+        trials = []  # a fresh store: nothing created yet is not an error
+    if as_json:
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in trials], indent=2))
+        return
+    from cli.trial_views import trials_table
+
+    trials_table(trials)
+
+
+def show(
+    trial: Annotated[str, typer.Argument(help="The trial id.", show_default=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one trial: vendor, rungs, expectations, exit steps and its audit log."""
+    from store.db import read_session
+    from store.trials import trial_detail
+
+    with read_session(get_settings()) as session:
+        detail = trial_detail(session=session, slug=trial)
+    if as_json:
+        typer.echo(detail.model_dump_json(indent=2))
+        return
+    from cli.trial_views import trial_panels
+
+    trial_panels(detail)

@@ -1,0 +1,61 @@
+"""The one place configuration is read: environment variables prefixed TRIALS_."""
+
+from __future__ import annotations
+
+import getpass
+from decimal import Decimal
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.checks import PlanPolicy
+from models.errors import TrialsError
+
+
+class Settings(BaseSettings):
+    """Engine settings; every field can be set as TRIALS_<NAME> or in a .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIALS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: user_data_path("vendor-trials"))
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the state store; SQLite in data_dir when unset.",
+    )
+    sqlite_busy_timeout_ms: int = 5000
+    debug: bool = Field(default=False, description="Show tracebacks of internal errors.")
+    actor: str = Field(default_factory=getpass.getuser,
+                       description="Who is recorded in the audit log for CLI actions.")
+    first_rung_max_share: Decimal = Decimal("0.20")
+    first_rung_max_days: int = 10
+    min_contingency: Decimal = Decimal("0.10")
+
+    @property
+    def store_url(self) -> str:
+        """The database URL in force: the configured one, or SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'trials.db'}"
+
+    @property
+    def policy(self) -> PlanPolicy:
+        """The limits every plan is checked against."""
+        return PlanPolicy(
+            first_rung_max_share=self.first_rung_max_share,
+            first_rung_max_days=self.first_rung_max_days,
+            min_contingency=self.min_contingency,
+        )
+
+
+def get_settings() -> Settings:
+    """Settings read now from the environment (tests change it between calls)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TRIALS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise TrialsError(f"Invalid configuration: {problems}. Fix the environment "
+                          "variable or the .env file.") from None

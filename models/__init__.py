@@ -1,0 +1,1 @@
+"""The domain: the plan schema, the tables and the pure rules. No I/O, no Prefect."""

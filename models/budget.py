@@ -1,0 +1,67 @@
+"""Budget maths for a plan: what each rung costs, what the ladder needs, what is left."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from models.money import cents
+from models.plan import Budget, Rung
+
+
+class RungEstimate(BaseModel):
+    """A rung's size and its estimate from the rate card."""
+
+    id: str
+    hours: Decimal
+    cost: Decimal
+    due_in_days: int
+
+
+class LadderTotals(BaseModel):
+    """A ladder against its budget: cost, contingency, what is required, and the headroom."""
+
+    rungs: list[RungEstimate]
+    hours: Decimal
+    cost: Decimal
+    contingency: Decimal
+    required: Decimal
+    estimate: Decimal
+    cap: Decimal
+
+    @property
+    def covered(self) -> bool:
+        """True when the estimate covers the ladder plus its contingency."""
+        return self.estimate >= self.required
+
+    @property
+    def headroom(self) -> Decimal:
+        """What the cap leaves above the required amount."""
+        return self.cap - self.required
+
+
+def rung_cost(rung: Rung, rate_card: dict[str, Decimal]) -> Decimal:
+    """Hours times the rate card; roles missing from the card cost nothing here."""
+    return cents(sum((h * rate_card.get(role, Decimal(0)) for role, h in rung.hours.items()),
+                     Decimal(0)))
+
+
+def ladder_totals(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget) -> LadderTotals:
+    """The totals of a ladder against its budget."""
+    estimates = [
+        RungEstimate(id=r.id, hours=r.total_hours, cost=rung_cost(r, rate_card),
+                     due_in_days=r.due_in_days)
+        for r in rungs
+    ]
+    cost = sum((e.cost for e in estimates), Decimal(0))
+    contingency = cents(cost * budget.contingency)
+    return LadderTotals(
+        rungs=estimates,
+        hours=sum((e.hours for e in estimates), Decimal(0)),
+        cost=cost,
+        contingency=contingency,
+        required=cost + contingency,
+        estimate=budget.estimate,
+        cap=budget.cap,
+    )

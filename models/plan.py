@@ -1,0 +1,234 @@
+"""The trial plan schema: what a vendor manager writes, checked field by field."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from models.money import Amount
+from models.vagueness import vagueness_message
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# What each pattern means, for the error message.
+PATTERN_HELP = {
+    SLUG_PATTERN: "lowercase letters, digits and hyphens, e.g. rung-1",
+    IDENTIFIER_PATTERN: "lowercase snake_case, e.g. p90_first_response_minutes",
+}
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Positive = Annotated[Amount, Field(gt=0)]
+Share = Annotated[Amount, Field(ge=0, le=1)]
+
+
+class Comparator(StrEnum):
+    """How a measured value is compared with its target."""
+
+    LE = "<="
+    LT = "<"
+    GE = ">="
+    GT = ">"
+    EQ = "=="
+
+
+class Source(StrEnum):
+    """Where the measurement of an expectation comes from."""
+
+    VENDOR_METRICS = "vendor_metrics"
+    DELIVERABLES = "deliverables"
+    CLIENT_REVIEW = "client_review"
+
+
+class ExitStepKind(StrEnum):
+    """The steps every exit plan must contain."""
+
+    KNOWLEDGE_TRANSFER = "knowledge_transfer"
+    DATA_RETURN = "data_return"
+    ACCESS_REVOCATION = "access_revocation"
+    FINAL_INVOICE = "final_invoice"
+
+
+class Section(BaseModel):
+    """A plan section: unknown keys (typos) are errors, values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TokenRef(Section):
+    """Where the vendor API token lives: a Prefect Secret block or an environment variable."""
+
+    secret: Slug | None = None
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TokenRef:
+        if (self.secret is None) == (self.env is None):
+            raise ValueError(
+                "name exactly one place for the token: {secret: BLOCK-NAME} for a Prefect "
+                "Secret block, or {env: VARIABLE_NAME} for an environment variable"
+            )
+        return self
+
+
+class VendorApi(Section):
+    """How to reach the vendor's Work API."""
+
+    base_url: AnyHttpUrl
+    token: TokenRef
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _not_the_token_itself(cls, value: object) -> object:
+        if isinstance(value, str):
+            raise ValueError(
+                "a plan names where the token lives, never the token itself: write "
+                "token: {secret: BLOCK-NAME} or token: {env: VARIABLE_NAME}"
+            )
+        return value
+
+
+class Vendor(Section):
+    """The vendor on trial."""
+
+    name: Text
+    api: VendorApi
+
+
+class Budget(Section):
+    """The money: an estimate with its contingency, and a hard cap."""
+
+    estimate: Positive
+    contingency: Share
+    cap: Positive
+
+
+class Authority(Section):
+    """Who decides what: the client owns outcomes, the vendor owns methods."""
+
+    client_decides: Annotated[list[Text], Field(min_length=1)]
+    vendor_decides: Annotated[list[Text], Field(min_length=1)]
+
+
+class Expectation(Section):
+    """One measurable expectation: metric, comparator, numeric target, unit, source, due."""
+
+    id: Slug
+    description: Text | None = None
+    metric: Identifier
+    comparator: Comparator
+    target: Amount
+    unit: Text
+    source: Source
+    holds_from: Slug | None = None
+    holds_by: date | None = None
+    weight: Positive = Decimal(1)
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _numeric_target(cls, value: object) -> object:
+        if isinstance(value, str):
+            vague = vagueness_message(value)
+            if vague:
+                raise ValueError(vague)
+            try:
+                Decimal(value)
+            except ArithmeticError:
+                raise ValueError(
+                    f"the target must be a number, not {value!r}: put the number in target "
+                    "and the unit in unit, e.g. target: 30, unit: minutes"
+                ) from None
+        return value
+
+    @field_validator("description", "metric", "unit")
+    @classmethod
+    def _measurable_words(cls, value: str | None) -> str | None:
+        vague = vagueness_message(value or "")
+        if vague:
+            raise ValueError(vague)
+        return value
+
+    @model_validator(mode="after")
+    def _when_it_holds(self) -> Expectation:
+        if (self.holds_from is None) == (self.holds_by is None):
+            raise ValueError(
+                "say when the expectation must hold, with exactly one of holds_from: "
+                "RUNG-ID (from that rung on) or holds_by: YYYY-MM-DD"
+            )
+        return self
+
+
+class Rung(Section):
+    """One pilot task on the ladder: small, brief, and estimated."""
+
+    id: Slug
+    title: Text
+    hours: Annotated[dict[Identifier, Positive], Field(min_length=1)]
+    due_in_days: Annotated[int, Field(gt=0, le=365)]
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours_by_role(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError(
+                "hours says which rate-card roles work how many hours, "
+                "e.g. hours: {engineer: 6, lead: 2}"
+            )
+        return value
+
+    @property
+    def total_hours(self) -> Decimal:
+        """All hours on the rung, whatever the role."""
+        return sum(self.hours.values(), Decimal(0))
+
+
+class Gates(Section):
+    """When the evaluation recommends expansion, and when exit."""
+
+    expand_at_score: Annotated[Amount, Field(gt=0, le=1)]
+    exit_below_score: Annotated[Amount, Field(ge=0, lt=1)]
+
+
+class ExitPlan(Section):
+    """How the vendor leaves: prepared from day one."""
+
+    notice_days: Annotated[int, Field(gt=0, le=365)]
+    steps: Annotated[list[ExitStepKind], Field(min_length=1)]
+
+
+class Expansion(Section):
+    """The larger engagement that follows a successful pilot."""
+
+    title: Text
+    budget: Budget
+    pilot: Annotated[list[Rung], Field(min_length=1)]
+    expectations: Annotated[list[Expectation], Field(min_length=1)]
+
+
+class Plan(Section):
+    """A whole trial plan."""
+
+    trial: Slug
+    title: Text | None = None
+    vendor: Vendor
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    rate_card: Annotated[dict[Identifier, Positive], Field(min_length=1)]
+    budget: Budget
+    authority: Authority
+    expectations: Annotated[list[Expectation], Field(min_length=1)]
+    pilot: Annotated[list[Rung], Field(min_length=1)]
+    gates: Gates
+    exit_plan: ExitPlan
+    expansion: Expansion | None = None

@@ -1,0 +1,192 @@
+"""The state store's tables (SQLModel). Money is Decimal with a currency, never a float."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.phases import Phase
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, as every timestamp in the store is."""
+    return datetime.now(UTC)
+
+
+def _money(**kwargs: object) -> Decimal:
+    return Field(sa_type=Numeric(14, 2), **kwargs)  # type: ignore[no-any-return]
+
+
+def _when(**kwargs: object) -> datetime:
+    return Field(sa_type=DateTime(timezone=True), **kwargs)  # type: ignore[no-any-return]
+
+
+class Vendor(SQLModel, table=True):
+    """A vendor, shared by all the trials it takes part in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    base_url: str = Field(max_length=500)
+    token_ref: str = Field(max_length=200)  # "secret:NAME" or "env:VAR", never the token
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Trial(SQLModel, table=True):
+    """One vendor trial and the phase it is in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=63, unique=True)
+    title: str = Field(max_length=500)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    phase: str = Field(default=Phase.DRAFT, max_length=20, index=True)
+    version: int = Field(default=1)  # bumped by every phase change; guards races
+    engagement: int = Field(default=1)  # 1 for the pilot, 2 for the expansion
+    currency: str = Field(max_length=3)
+    budget_estimate: Decimal = _money()
+    budget_contingency: Decimal = Field(sa_type=Numeric(5, 4))
+    budget_cap: Decimal = _money()
+    plan_json: str = Field(sa_type=Text)
+    plan_sha256: str = Field(max_length=64)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class PilotTask(SQLModel, table=True):
+    """A rung of the ladder, and the vendor's work item for it."""
+
+    __tablename__ = "pilot_task"
+    __table_args__ = (UniqueConstraint("trial_id", "engagement", "rung_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    engagement: int
+    position: int
+    rung_key: str = Field(max_length=63)
+    title: str = Field(max_length=500)
+    hours: Decimal = Field(sa_type=Numeric(10, 2))
+    estimate: Decimal = _money()
+    currency: str = Field(max_length=3)
+    due_in_days: int
+    status: str = Field(default="planned", max_length=20)
+    vendor_ref: str | None = Field(default=None, max_length=200)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    submitted_at: datetime | None = _when(default=None)
+    completed_at: datetime | None = _when(default=None)
+
+
+class Expectation(SQLModel, table=True):
+    """A measurable expectation of the trial, copied from the plan."""
+
+    __table_args__ = (UniqueConstraint("trial_id", "engagement", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    engagement: int
+    key: str = Field(max_length=63)
+    metric: str = Field(max_length=63)
+    comparator: str = Field(max_length=2)
+    target: Decimal = Field(sa_type=Numeric(18, 4))
+    unit: str = Field(max_length=100)
+    source: str = Field(max_length=20)
+    holds_from: str | None = Field(default=None, max_length=63)
+    holds_by: date | None = None
+    weight: Decimal = Field(sa_type=Numeric(8, 2))
+
+
+class Measurement(SQLModel, table=True):
+    """A measured value of an expectation, at a rung."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    expectation_id: int = Field(foreign_key="expectation.id", index=True)
+    pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
+    value: Decimal = Field(sa_type=Numeric(18, 4))
+    source: str = Field(max_length=20)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    measured_at: datetime = _when(default_factory=utcnow)
+
+
+class CostEntry(SQLModel, table=True):
+    """A cost: a timesheet line, an invoice, or an adjustment."""
+
+    __tablename__ = "cost_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
+    kind: str = Field(max_length=20)
+    role: str | None = Field(default=None, max_length=63)
+    hours: Decimal | None = Field(default=None, sa_type=Numeric(10, 2))
+    rate: Decimal | None = _money(default=None)
+    amount: Decimal = _money()
+    currency: str = Field(max_length=3)
+    description: str = Field(default="", max_length=500)
+    vendor_ref: str | None = Field(default=None, max_length=200)
+    incurred_on: date
+    idempotency_key: str = Field(max_length=200, unique=True)
+    recorded_at: datetime = _when(default_factory=utcnow)
+
+
+class Directive(SQLModel, table=True):
+    """An instruction the client gave the vendor, and whose area it entered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    text: str = Field(sa_type=Text)
+    area: str = Field(max_length=200)
+    classification: str = Field(max_length=20)
+    issued_by: str = Field(max_length=200)
+    issued_at: datetime = _when(default_factory=utcnow)
+    vendor_ref: str | None = Field(default=None, max_length=200)
+    vendor_answer: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime | None = _when(default=None)
+    idempotency_key: str = Field(max_length=200, unique=True)
+
+
+class Decision(SQLModel, table=True):
+    """A decision at a gate: who, when, why, and on what evidence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    gate: str = Field(max_length=40)
+    choice: str = Field(max_length=20)
+    recommendation: str | None = Field(default=None, max_length=20)
+    reason: str = Field(sa_type=Text)
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = _when(default_factory=utcnow)
+    evidence_json: str = Field(default="{}", sa_type=Text)
+
+
+class ExitStep(SQLModel, table=True):
+    """A step of the exit plan; access revocations get one step per grant."""
+
+    __tablename__ = "exit_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    kind: str = Field(max_length=30)
+    position: int
+    target: str | None = Field(default=None, max_length=200)  # e.g. the grant to revoke
+    status: str = Field(default="pending", max_length=20)
+    detail: str = Field(default="", sa_type=Text)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    updated_at: datetime = _when(default_factory=utcnow)
+    completed_at: datetime | None = _when(default=None)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One state change: who, when, from -> to, why. Append-only (a trigger refuses edits)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int | None = Field(default=None, foreign_key="trial.id", index=True)
+    at: datetime = _when(default_factory=utcnow)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    from_phase: str | None = Field(default=None, max_length=20)
+    to_phase: str | None = Field(default=None, max_length=20)
+    reason: str = Field(default="", sa_type=Text)

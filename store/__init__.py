@@ -1,0 +1,1 @@
+"""The state store: engine, sessions, schema migrations, and the writes and reads on it."""
