@@ -6,16 +6,43 @@ imports what it needs when it runs.
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from cli import db, plans, reads
 from config import get_settings
 from models.errors import TrialsError
 
+# Exit codes: 0 done, 1 refused (bad input or a domain error), 2 usage, 3 internal error.
+REFUSED = 1
+INTERNAL_ERROR = 3
+
+
+class TrialsGroup(TyperGroup):
+    """Turns domain errors into one paragraph and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except TrialsError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(REFUSED) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: exit 2
+            raise
+        except Exception as exc:
+            if get_settings().debug:
+                raise
+            typer.echo(f"Internal error: {type(exc).__name__}: {exc}. This is a bug in Vendor "
+                       "Trials; rerun with TRIALS_DEBUG=1 to see the traceback, and report it.",
+                       err=True)
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+
 app = typer.Typer(
     name="trials",
+    cls=TrialsGroup,
     help="Run IT-outsourcing vendor trials: small projects first, exit prepared from day one.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,24 +54,3 @@ app.command()(plans.create)
 app.command("list")(reads.list_)
 app.command()(reads.show)
 app.add_typer(db.app, name="db")
-
-# Exit codes: 0 done, 1 refused (bad input or a domain error), 2 usage, 3 internal error.
-INTERNAL_ERROR = 3
-
-
-def main() -> None:
-    """Entry point: domain errors become one paragraph and exit code 1, never a traceback."""
-    try:
-        app()
-    except TrialsError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("Interrupted; nothing half-written was kept.", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:
-        if get_settings().debug:
-            raise
-        print(f"Internal error: {type(exc).__name__}: {exc}. This is a bug in Vendor Trials; "
-              "rerun with TRIALS_DEBUG=1 to see the traceback and report it.", file=sys.stderr)
-        sys.exit(INTERNAL_ERROR)

@@ -1,0 +1,161 @@
+"""Shared fixtures: an isolated state store per test, and plan files to check.
+
+The store is SQLite unless TRIALS_TEST_DATABASE_URL names a PostgreSQL server; then
+the run creates a throwaway database there, migrates it once, and drops it at the end.
+Every store test runs unchanged against either.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import Settings
+from store import migrate
+
+SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
+TABLES = ("audit_log", "exit_step", "decision", "directive", "cost_entry", "measurement",
+          "expectation", "pilot_task", "trial", "vendor")
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the session: a SQLite file to copy, or a PostgreSQL URL."""
+    if not SERVER_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'trials.db'}"
+        migrate.upgrade("head", Settings(database_url=url))
+        yield url
+        return
+    server = make_url(SERVER_URL)
+    name = f"trials_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade("head", Settings(database_url=url))
+        yield url
+    finally:
+        from store.db import get_engine
+
+        get_engine(Settings(database_url=url)).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(store_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for one test, on an empty migrated store; the environment points at it too."""
+    if store_template.startswith("sqlite"):
+        db = tmp_path / "trials.db"
+        shutil.copy(make_url(store_template).database or "", db)
+        url = f"sqlite:///{db}"
+    else:
+        url = store_template
+        _empty(url)
+    monkeypatch.setenv("TRIALS_DATABASE_URL", url)
+    monkeypatch.setenv("TRIALS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRIALS_ACTOR", "tester")
+    return Settings()
+
+
+def _empty(url: str) -> None:
+    from store.db import get_engine
+
+    with get_engine(Settings(database_url=url)).begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+VALID_PLAN = """\
+trial: pilot-desk
+title: Pilot helpdesk
+vendor:
+  name: Desk Co
+  api:
+    base_url: http://127.0.0.1:8765
+    token:
+      env: DESK_TOKEN
+currency: USD
+rate_card:
+  engineer: 100
+  lead: 150
+budget:
+  estimate: 12600
+  contingency: 0.15
+  cap: 14000
+authority:
+  client_decides: [acceptance criteria, budget]
+  vendor_decides: [tooling, staffing]
+expectations:
+  - id: first-response
+    metric: p90_first_response_minutes
+    comparator: "<="
+    target: 30
+    unit: minutes
+    source: vendor_metrics
+    holds_from: rung-2
+    weight: 3
+  - id: runbooks
+    metric: runbook_pages
+    comparator: ">="
+    target: 10
+    unit: pages
+    source: deliverables
+    holds_from: rung-3
+pilot:
+  - id: rung-1
+    title: Reset passwords for finance
+    hours:
+      engineer: 8
+    due_in_days: 5
+  - id: rung-2
+    title: Migrate shared mailboxes
+    hours:
+      engineer: 20
+      lead: 4
+    due_in_days: 10
+  - id: rung-3
+    title: Run L1 for one office
+    hours:
+      engineer: 60
+      lead: 10
+    due_in_days: 21
+gates:
+  expand_at_score: 0.8
+  exit_below_score: 0.6
+exit_plan:
+  notice_days: 14
+  steps: [knowledge_transfer, data_return, access_revocation, final_invoice]
+"""
+
+
+@pytest.fixture
+def write_plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write plan text to a file; with `replace`, swap one snippet for another first."""
+    counter = iter(range(1000))
+
+    def write(text: str = VALID_PLAN, replace: tuple[str, str] | None = None) -> Path:
+        if replace is not None:
+            assert replace[0] in text, f"snippet {replace[0]!r} is not in the plan"
+            text = text.replace(replace[0], replace[1], 1)
+        path = tmp_path / f"plan-{next(counter)}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def line_of(path: Path, snippet: str, occurrence: int = 1) -> int:
+    """The 1-based line of the n-th occurrence of `snippet` in a file."""
+    lines = [n for n, line in enumerate(path.read_text().splitlines(), start=1) if snippet in line]
+    assert len(lines) >= occurrence, f"{snippet!r} occurs {len(lines)} times in {path}"
+    return lines[occurrence - 1]
