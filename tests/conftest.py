@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from config import Settings
 from store import migrate
+from store.db import get_engine
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = ("audit_log", "exit_step", "decision", "directive", "cost_entry", "measurement",
@@ -32,6 +33,7 @@ def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not SERVER_URL:
         url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'trials.db'}"
         migrate.upgrade("head", Settings(database_url=url))
+        get_engine(Settings(database_url=url)).dispose()  # checkpoints the WAL into the file
         yield url
         return
     server = make_url(SERVER_URL)
@@ -44,8 +46,6 @@ def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         migrate.upgrade("head", Settings(database_url=url))
         yield url
     finally:
-        from store.db import get_engine
-
         get_engine(Settings(database_url=url)).dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -69,8 +69,6 @@ def settings(store_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _empty(url: str) -> None:
-    from store.db import get_engine
-
     with get_engine(Settings(database_url=url)).begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
 
