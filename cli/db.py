@@ -8,8 +8,9 @@ import typer
 
 from config import get_settings
 
-app = typer.Typer(help="Create, upgrade and inspect the state store's schema.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Create, upgrade and inspect the state store's schema.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -26,8 +27,9 @@ def upgrade(
 
 @app.command()
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops every table.",
-                                            show_default=False)],
+    revision: Annotated[
+        str, typer.Argument(help="Target revision; 'base' drops every table.", show_default=False)
+    ],
 ) -> None:
     """Take the schema back to an older revision."""
     from store import migrate

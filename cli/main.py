@@ -34,9 +34,11 @@ class TrialsGroup(TyperGroup):
         except Exception as exc:
             if get_settings().debug:
                 raise
-            typer.echo(f"Internal error: {type(exc).__name__}: {exc}. This is a bug in Vendor "
-                       "Trials; rerun with TRIALS_DEBUG=1 to see the traceback, and report it.",
-                       err=True)
+            typer.echo(
+                f"Internal error: {type(exc).__name__}: {exc}. This is a bug in Vendor "
+                "Trials; rerun with TRIALS_DEBUG=1 to see the traceback, and report it.",
+                err=True,
+            )
             raise typer.Exit(INTERNAL_ERROR) from None
 
 

@@ -19,7 +19,7 @@ def validate(
     plans: Annotated[list[Path], typer.Argument(help="Plan files to check.", show_default=False)],
     as_json: JsonOption = False,
 ) -> None:
-    """Check plans for vague expectations, poor budgets, missing exits and more; exit 1 if any fails."""
+    """Check plans for vague expectations, poor budgets and missing exits; exit 1 if any fail."""
     from cli.render import console, print_report, report_json
     from planfile import load_plan
 
@@ -40,17 +40,20 @@ def init(
 ) -> None:
     """Write a commented example plan to start from."""
     if path.exists() and not force:
-        raise TrialsError(f"{path} already exists. Choose another path, or pass --force "
-                          "to overwrite it.")
+        raise TrialsError(
+            f"{path} already exists. Choose another path, or pass --force to overwrite it."
+        )
     template = resources.files("cli").joinpath("templates/plan.yaml").read_text("utf-8")
     try:
         path.write_text(template, encoding="utf-8")
     except OSError as exc:
-        raise TrialsError(f"Cannot write {path}: {exc.strerror}. Choose a writable path.")
+        raise TrialsError(f"Cannot write {path}: {exc.strerror}. Choose a writable path.") from None
     typer.echo(f"Wrote {path}. Edit it, then run `trials validate {path}`.")
 
 
-def create(plan: Annotated[Path, typer.Argument(help="The plan file.", show_default=False)]) -> None:
+def create(
+    plan: Annotated[Path, typer.Argument(help="The plan file.", show_default=False)],
+) -> None:
     """Validate a plan and store it as a draft trial."""
     from planfile import load_plan, require_valid
     from store.db import write_session
@@ -63,6 +66,8 @@ def create(plan: Annotated[Path, typer.Argument(help="The plan file.", show_defa
     with write_session(settings) as session:
         trial = create_trial(session=session, plan=checked, actor=settings.actor)
         slug = trial.slug
-    typer.echo(f"Stored trial {slug} as a draft: {len(checked.pilot)} rungs, "
-               f"{len(checked.expectations)} expectations, {len(checked.exit_plan.steps)} "
-               f"exit steps. See it with `trials show {slug}`.")
+    typer.echo(
+        f"Stored trial {slug} as a draft: {len(checked.pilot)} rungs, "
+        f"{len(checked.expectations)} expectations, {len(checked.exit_plan.steps)} "
+        f"exit steps. See it with `trials show {slug}`."
+    )

@@ -29,19 +29,21 @@ def print_report(out: Console, report: PlanReport) -> None:
     warnings = [f for f in report.findings if f.severity is Severity.WARNING]
     if report.ok and report.plan is not None:
         plan = report.plan
-        out.print(f"[green]valid[/]  {report.file}: trial {plan.trial} with "
-                  f"{plan.vendor.name}, {len(warnings)} warning(s)")
+        out.print(
+            f"[green]valid[/]  {report.file}: trial {plan.trial} with "
+            f"{plan.vendor.name}, {len(warnings)} warning(s)"
+        )
     else:
-        out.print(f"[red]invalid[/]  {report.file}: {len(errors)} error(s), "
-                  f"{len(warnings)} warning(s)")
+        out.print(
+            f"[red]invalid[/]  {report.file}: {len(errors)} error(s), {len(warnings)} warning(s)"
+        )
     for finding in report.findings:
         colour = "red" if finding.severity is Severity.ERROR else "yellow"
         out.print(f"  [{colour}]{finding}[/]")
     if report.totals is not None and report.plan is not None:
         out.print(totals_table("Pilot budget", report.totals, report.plan.currency))
     if report.expansion_totals is not None and report.plan is not None:
-        out.print(totals_table("Expansion budget", report.expansion_totals,
-                               report.plan.currency))
+        out.print(totals_table("Expansion budget", report.expansion_totals, report.plan.currency))
 
 
 def totals_table(title: str, totals: LadderTotals, currency: str) -> Table:
@@ -65,6 +67,7 @@ def totals_table(title: str, totals: LadderTotals, currency: str) -> Table:
 
 def report_json(report: PlanReport) -> dict[str, Any]:
     """A plan report for scripts: verdict, findings and totals."""
+
     def totals(t: LadderTotals | None) -> dict[str, Any] | None:
         return None if t is None else t.model_dump(mode="json") | {"headroom": str(t.headroom)}
 
@@ -73,10 +76,12 @@ def report_json(report: PlanReport) -> dict[str, Any]:
         "valid": report.ok,
         "trial": report.plan.trial if report.plan else None,
         "currency": report.plan.currency if report.plan else None,
-        "errors": [f.model_dump(mode="json") for f in report.findings
-                   if f.severity is Severity.ERROR],
-        "warnings": [f.model_dump(mode="json") for f in report.findings
-                     if f.severity is Severity.WARNING],
+        "errors": [
+            f.model_dump(mode="json") for f in report.findings if f.severity is Severity.ERROR
+        ],
+        "warnings": [
+            f.model_dump(mode="json") for f in report.findings if f.severity is Severity.WARNING
+        ],
         "totals": totals(report.totals),
         "expansion_totals": totals(report.expansion_totals),
     }

@@ -15,14 +15,26 @@ def trials_table(trials: list[TrialSummary]) -> None:
         out.print("No trials stored yet. `trials create PLAN` adds one.")
         return
     table = Table(title=f"{len(trials)} trial(s)", title_justify="left")
-    for name, justify in [("trial", "left"), ("vendor", "left"), ("phase", "left"),
-                          ("rungs", "right"), ("estimate", "right"), ("cap", "right"),
-                          ("updated", "left")]:
+    for name, justify in [
+        ("trial", "left"),
+        ("vendor", "left"),
+        ("phase", "left"),
+        ("rungs", "right"),
+        ("estimate", "right"),
+        ("cap", "right"),
+        ("updated", "left"),
+    ]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for t in trials:
-        table.add_row(t.slug, t.vendor, t.phase, f"{t.rungs_done}/{t.rungs_total}",
-                      f"{money(t.estimate)} {t.currency}", money(t.cap),
-                      f"{t.updated_at:%Y-%m-%d %H:%M}")
+        table.add_row(
+            t.slug,
+            t.vendor,
+            t.phase,
+            f"{t.rungs_done}/{t.rungs_total}",
+            f"{money(t.estimate)} {t.currency}",
+            money(t.cap),
+            f"{t.updated_at:%Y-%m-%d %H:%M}",
+        )
     out.print(table)
 
 
@@ -30,24 +42,73 @@ def trial_panels(detail: TrialDetail) -> None:
     """Print a trial's header, then its rungs, expectations, exit steps and audit log."""
     out, t = console(), detail.trial
     out.print(f"[bold]{t.slug}[/]: {t.title}")
-    out.print(f"vendor {detail.vendor.name} at {detail.vendor.base_url}, phase [bold]{t.phase}"
-              f"[/], engagement {t.engagement}")
-    out.print(f"budget: estimate {money(t.budget_estimate)} {t.currency}, contingency "
-              f"{t.budget_contingency:.0%}, cap {money(t.budget_cap)}")
-    out.print(_table("Pilot ladder", ["#", "rung", "title", "hours", "estimate", "status",
-                                      "vendor ref"],
-                     [[str(r.position + 1), r.rung_key, r.title, f"{r.hours.normalize():f}",
-                       money(r.estimate), r.status, r.vendor_ref or "-"] for r in detail.rungs]))
-    out.print(_table("Expectations", ["id", "metric", "target", "source", "holds", "weight"],
-                     [[e.key, e.metric, f"{e.comparator} {e.target.normalize():f} {e.unit}",
-                       e.source, e.holds_from or str(e.holds_by), f"{e.weight.normalize():f}"]
-                      for e in detail.expectations]))
-    out.print(_table("Exit plan", ["#", "step", "target", "status"],
-                     [[str(s.position + 1), s.kind, s.target or "-", s.status]
-                      for s in detail.exit_steps]))
-    out.print(_table("Audit log", ["when", "who", "what", "from", "to", "why"],
-                     [[f"{a.at:%Y-%m-%d %H:%M:%S}", a.actor, a.action, a.from_phase or "-",
-                       a.to_phase or "-", a.reason] for a in detail.audit]))
+    out.print(
+        f"vendor {detail.vendor.name} at {detail.vendor.base_url}, phase [bold]{t.phase}"
+        f"[/], engagement {t.engagement}"
+    )
+    out.print(
+        f"budget: estimate {money(t.budget_estimate)} {t.currency}, contingency "
+        f"{t.budget_contingency:.0%}, cap {money(t.budget_cap)}"
+    )
+    out.print(
+        _table(
+            "Pilot ladder",
+            ["#", "rung", "title", "hours", "estimate", "status", "vendor ref"],
+            [
+                [
+                    str(r.position + 1),
+                    r.rung_key,
+                    r.title,
+                    f"{r.hours.normalize():f}",
+                    money(r.estimate),
+                    r.status,
+                    r.vendor_ref or "-",
+                ]
+                for r in detail.rungs
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Expectations",
+            ["id", "metric", "target", "source", "holds", "weight"],
+            [
+                [
+                    e.key,
+                    e.metric,
+                    f"{e.comparator} {e.target.normalize():f} {e.unit}",
+                    e.source,
+                    e.holds_from or str(e.holds_by),
+                    f"{e.weight.normalize():f}",
+                ]
+                for e in detail.expectations
+            ],
+        )
+    )
+    out.print(
+        _table(
+            "Exit plan",
+            ["#", "step", "target", "status"],
+            [[str(s.position + 1), s.kind, s.target or "-", s.status] for s in detail.exit_steps],
+        )
+    )
+    out.print(
+        _table(
+            "Audit log",
+            ["when", "who", "what", "from", "to", "why"],
+            [
+                [
+                    f"{a.at:%Y-%m-%d %H:%M:%S}",
+                    a.actor,
+                    a.action,
+                    a.from_phase or "-",
+                    a.to_phase or "-",
+                    a.reason,
+                ]
+                for a in detail.audit
+            ],
+        )
+    )
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:

@@ -26,8 +26,10 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = 5000
     debug: bool = Field(default=False, description="Show tracebacks of internal errors.")
-    actor: str = Field(default_factory=getpass.getuser,
-                       description="Who is recorded in the audit log for CLI actions.")
+    actor: str = Field(
+        default_factory=getpass.getuser,
+        description="Who is recorded in the audit log for CLI actions.",
+    )
     first_rung_max_share: Decimal = Decimal("0.20")
     first_rung_max_days: int = 10
     min_contingency: Decimal = Decimal("0.10")
@@ -57,5 +59,6 @@ def get_settings() -> Settings:
         problems = "; ".join(
             f"TRIALS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
-        raise TrialsError(f"Invalid configuration: {problems}. Fix the environment "
-                          "variable or the .env file.") from None
+        raise TrialsError(
+            f"Invalid configuration: {problems}. Fix the environment variable or the .env file."
+        ) from None

@@ -7,12 +7,34 @@ import re
 # Words that, in an expectation or an instruction, prescribe a method in a common
 # vendor area. Keys and words are stems (see `stem`).
 AREA_WORDS: dict[str, frozenset[str]] = {
-    "tool": frozenset({"tool", "software", "platform", "jira", "servicenow", "zendesk",
-                       "terraform", "ansible"}),
-    "staff": frozenset({"staff", "headcount", "fte", "hire", "hiring", "contractor",
-                        "team size", "onshore", "offshore"}),
-    "implement": frozenset({"implement", "method", "methodology", "procedure", "technique",
-                            "approach", "script", "framework"}),
+    "tool": frozenset(
+        {"tool", "software", "platform", "jira", "servicenow", "zendesk", "terraform", "ansible"}
+    ),
+    "staff": frozenset(
+        {
+            "staff",
+            "headcount",
+            "fte",
+            "hire",
+            "hiring",
+            "contractor",
+            "team size",
+            "onshore",
+            "offshore",
+        }
+    ),
+    "implement": frozenset(
+        {
+            "implement",
+            "method",
+            "methodology",
+            "procedure",
+            "technique",
+            "approach",
+            "script",
+            "framework",
+        }
+    ),
     "approach": frozenset({"approach", "method", "methodology", "procedure", "technique"}),
     "architecture": frozenset({"architecture", "design", "pattern"}),
     "schedul": frozenset({"shift", "rota", "roster", "working hour"}),

@@ -43,15 +43,17 @@ class LadderTotals(BaseModel):
 
 def rung_cost(rung: Rung, rate_card: dict[str, Decimal]) -> Decimal:
     """Hours times the rate card; roles missing from the card cost nothing here."""
-    return cents(sum((h * rate_card.get(role, Decimal(0)) for role, h in rung.hours.items()),
-                     Decimal(0)))
+    return cents(
+        sum((h * rate_card.get(role, Decimal(0)) for role, h in rung.hours.items()), Decimal(0))
+    )
 
 
 def ladder_totals(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget) -> LadderTotals:
     """The totals of a ladder against its budget."""
     estimates = [
-        RungEstimate(id=r.id, hours=r.total_hours, cost=rung_cost(r, rate_card),
-                     due_in_days=r.due_in_days)
+        RungEstimate(
+            id=r.id, hours=r.total_hours, cost=rung_cost(r, rate_card), due_in_days=r.due_in_days
+        )
         for r in rungs
     ]
     cost = sum((e.cost for e in estimates), Decimal(0))

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from models.authority import entered_area, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
-from models.plan import Budget, Expectation, ExitStepKind, Plan, Rung, Source
+from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
 
 
 class PlanPolicy(BaseModel):
@@ -36,12 +36,14 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
         findings += _ladder(x.pilot, x.expectations, plan.rate_card, x.budget, None, ("expansion",))
         last, first = plan.pilot[-1], x.pilot[0]
         if first.total_hours < last.total_hours:
-            findings.append(error(
-                ("expansion", "pilot", 0, "hours"),
-                f"the expansion starts smaller ({first.total_hours} h) than the pilot's last "
-                f"rung '{last.id}' ({last.total_hours} h)",
-                "an expansion is a larger engagement: make its first rung at least as big",
-            ))
+            findings.append(
+                error(
+                    ("expansion", "pilot", 0, "hours"),
+                    f"the expansion starts smaller ({first.total_hours} h) than the pilot's last "
+                    f"rung '{last.id}' ({last.total_hours} h)",
+                    "an expansion is a larger engagement: make its first rung at least as big",
+                )
+            )
     return sorted(findings, key=lambda f: f.severity != "error")
 
 
@@ -52,8 +54,11 @@ def _unique_ids(plan: Plan) -> list[Finding]:
     ]
     if plan.expansion is not None:
         groups += [
-            ("expectation", ("expansion", "expectations"),
-             [e.id for e in plan.expansion.expectations]),
+            (
+                "expectation",
+                ("expansion", "expectations"),
+                [e.id for e in plan.expansion.expectations],
+            ),
             ("rung", ("expansion", "pilot"), [r.id for r in plan.expansion.pilot]),
         ]
     findings = []
@@ -62,94 +67,122 @@ def _unique_ids(plan: Plan) -> list[Finding]:
         for index, ident in enumerate(ids):
             seen[ident] += 1
             if seen[ident] == 2:
-                findings.append(error(
-                    (*path, index, "id"), f"{kind} id '{ident}' is used twice",
-                    f"give every {kind} its own id",
-                ))
+                findings.append(
+                    error(
+                        (*path, index, "id"),
+                        f"{kind} id '{ident}' is used twice",
+                        f"give every {kind} its own id",
+                    )
+                )
     pilot_ids = {r.id for r in plan.pilot}
     for index, rung in enumerate(plan.expansion.pilot if plan.expansion else []):
         if rung.id in pilot_ids:
-            findings.append(error(
-                ("expansion", "pilot", index, "id"),
-                f"rung id '{rung.id}' is already a pilot rung",
-                "rung ids are unique across the pilot and the expansion",
-            ))
+            findings.append(
+                error(
+                    ("expansion", "pilot", index, "id"),
+                    f"rung id '{rung.id}' is already a pilot rung",
+                    "rung ids are unique across the pilot and the expansion",
+                )
+            )
     return findings
 
 
-def _ladder(rungs: list[Rung], expectations: list[Expectation], rate_card: dict[str, Decimal],
-            budget: Budget, policy: PlanPolicy | None, at: Path) -> list[Finding]:
+def _ladder(
+    rungs: list[Rung],
+    expectations: list[Expectation],
+    rate_card: dict[str, Decimal],
+    budget: Budget,
+    policy: PlanPolicy | None,
+    at: Path,
+) -> list[Finding]:
     """Rate-card roles, rung references, budget cover, small first rung, no shrinking."""
     findings: list[Finding] = []
     roles = ", ".join(rate_card)
     for i, rung in enumerate(rungs):
         for role in rung.hours:
             if role not in rate_card:
-                findings.append(error(
-                    (*at, "pilot", i, "hours", role), f"role '{role}' is not in the rate card",
-                    f"use one of the rate card's roles ({roles}) or add '{role}' to rate_card",
-                ))
+                findings.append(
+                    error(
+                        (*at, "pilot", i, "hours", role),
+                        f"role '{role}' is not in the rate card",
+                        f"use one of the rate card's roles ({roles}) or add '{role}' to rate_card",
+                    )
+                )
         if i and rung.total_hours < rungs[i - 1].total_hours:
-            findings.append(error(
-                (*at, "pilot", i, "hours"),
-                f"rung '{rung.id}' ({rung.total_hours} h) is smaller than the rung before it, "
-                f"'{rungs[i - 1].id}' ({rungs[i - 1].total_hours} h)",
-                "order the ladder from the smallest rung to the largest: small projects first",
-            ))
+            findings.append(
+                error(
+                    (*at, "pilot", i, "hours"),
+                    f"rung '{rung.id}' ({rung.total_hours} h) is smaller than the rung before it, "
+                    f"'{rungs[i - 1].id}' ({rungs[i - 1].total_hours} h)",
+                    "order the ladder from the smallest rung to the largest: small projects first",
+                )
+            )
     rung_ids = {r.id for r in rungs}
     for i, exp in enumerate(expectations):
         if exp.holds_from is not None and exp.holds_from not in rung_ids:
-            findings.append(error(
-                (*at, "expectations", i, "holds_from"),
-                f"rung '{exp.holds_from}' is not defined in this ladder",
-                f"name one of: {', '.join(r.id for r in rungs)}",
-            ))
+            findings.append(
+                error(
+                    (*at, "expectations", i, "holds_from"),
+                    f"rung '{exp.holds_from}' is not defined in this ladder",
+                    f"name one of: {', '.join(r.id for r in rungs)}",
+                )
+            )
     findings += _budget_cover(rungs, rate_card, budget, at)
     if policy is not None:
         findings += _small_first(rungs, rate_card, budget, policy, at)
     return findings
 
 
-def _budget_cover(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget,
-                  at: Path) -> list[Finding]:
+def _budget_cover(
+    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, at: Path
+) -> list[Finding]:
     totals = ladder_totals(rungs, rate_card, budget)
     findings = []
     if not totals.covered:
-        findings.append(error(
-            (*at, "budget", "estimate"),
-            f"the estimate {budget.estimate} does not cover the ladder: {totals.cost} for "
-            f"{totals.hours} h at the rate card, plus {totals.contingency} contingency, "
-            f"is {totals.required}",
-            f"raise the estimate to at least {totals.required}, or shrink the ladder",
-        ))
+        findings.append(
+            error(
+                (*at, "budget", "estimate"),
+                f"the estimate {budget.estimate} does not cover the ladder: {totals.cost} for "
+                f"{totals.hours} h at the rate card, plus {totals.contingency} contingency, "
+                f"is {totals.required}",
+                f"raise the estimate to at least {totals.required}, or shrink the ladder",
+            )
+        )
     if budget.estimate > budget.cap:
-        findings.append(error(
-            (*at, "budget", "cap"),
-            f"the estimate {budget.estimate} exceeds the hard cap {budget.cap}",
-            "lower the estimate or raise the cap; a cap below the estimate will stop the trial",
-        ))
+        findings.append(
+            error(
+                (*at, "budget", "cap"),
+                f"the estimate {budget.estimate} exceeds the hard cap {budget.cap}",
+                "lower the estimate or raise the cap; a cap below the estimate will stop the trial",
+            )
+        )
     return findings
 
 
-def _small_first(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget,
-                 policy: PlanPolicy, at: Path) -> list[Finding]:
+def _small_first(
+    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, policy: PlanPolicy, at: Path
+) -> list[Finding]:
     first = ladder_totals(rungs[:1], rate_card, budget).rungs[0]
     limit = budget.estimate * policy.first_rung_max_share
     findings = []
     if first.cost > limit:
-        findings.append(error(
-            (*at, "pilot", 0, "hours"),
-            f"the first rung '{first.id}' costs {first.cost}, more than "
-            f"{policy.first_rung_max_share:.0%} of the estimate ({limit:.2f})",
-            "start with a smaller, briefer project and let the vendor prove itself first",
-        ))
+        findings.append(
+            error(
+                (*at, "pilot", 0, "hours"),
+                f"the first rung '{first.id}' costs {first.cost}, more than "
+                f"{policy.first_rung_max_share:.0%} of the estimate ({limit:.2f})",
+                "start with a smaller, briefer project and let the vendor prove itself first",
+            )
+        )
     if first.due_in_days > policy.first_rung_max_days:
-        findings.append(error(
-            (*at, "pilot", 0, "due_in_days"),
-            f"the first rung '{first.id}' takes {first.due_in_days} days, more than "
-            f"{policy.first_rung_max_days}",
-            f"make the first rung due within {policy.first_rung_max_days} days",
-        ))
+        findings.append(
+            error(
+                (*at, "pilot", 0, "due_in_days"),
+                f"the first rung '{first.id}' takes {first.due_in_days} days, more than "
+                f"{policy.first_rung_max_days}",
+                f"make the first rung due within {policy.first_rung_max_days} days",
+            )
+        )
     return findings
 
 
@@ -158,24 +191,33 @@ def _exit_plan(plan: Plan) -> list[Finding]:
     missing = [s for s in ExitStepKind if s not in steps]
     findings = []
     if missing:
-        findings.append(error(
-            ("exit_plan", "steps"),
-            f"the exit plan lacks {', '.join(missing)}",
-            f"list all four steps: {', '.join(ExitStepKind)}",
-        ))
+        findings.append(
+            error(
+                ("exit_plan", "steps"),
+                f"the exit plan lacks {', '.join(missing)}",
+                f"list all four steps: {', '.join(ExitStepKind)}",
+            )
+        )
     for i, step in enumerate(steps):
         if steps.index(step) != i:
-            findings.append(error(("exit_plan", "steps", i), f"step {step} is listed twice",
-                                  "list each exit step once"))
+            findings.append(
+                error(
+                    ("exit_plan", "steps", i),
+                    f"step {step} is listed twice",
+                    "list each exit step once",
+                )
+            )
     return findings
 
 
 def _authority(plan: Plan) -> list[Finding]:
     auth = plan.authority
     findings = [
-        error(("authority", "client_decides", auth.client_decides.index(area)),
-              f"'{area}' is claimed by both the client and the vendor",
-              "give every area to one side only")
+        error(
+            ("authority", "client_decides", auth.client_decides.index(area)),
+            f"'{area}' is claimed by both the client and the vendor",
+            "give every area to one side only",
+        )
         for area in overlapping_areas(auth.client_decides, auth.vendor_decides)
     ]
     sections: list[tuple[Path, list[Expectation]]] = [(("expectations",), plan.expectations)]
@@ -185,11 +227,14 @@ def _authority(plan: Plan) -> list[Finding]:
         for i, exp in enumerate(expectations):
             hit = entered_area(f"{exp.metric} {exp.description or ''}", auth.vendor_decides)
             if hit:
-                findings.append(error(
-                    (*path, i), f"expectation '{exp.id}' prescribes a method ('{hit[1]}') in "
-                    f"'{hit[0]}', which the plan leaves to the vendor",
-                    "state the outcome you need and let the vendor choose how to reach it",
-                ))
+                findings.append(
+                    error(
+                        (*path, i),
+                        f"expectation '{exp.id}' prescribes a method ('{hit[1]}') in "
+                        f"'{hit[0]}', which the plan leaves to the vendor",
+                        "state the outcome you need and let the vendor choose how to reach it",
+                    )
+                )
     return findings
 
 
@@ -197,24 +242,40 @@ def _gates(plan: Plan) -> list[Finding]:
     g = plan.gates
     if g.exit_below_score < g.expand_at_score:
         return []
-    return [error(("gates", "exit_below_score"),
-                  f"exit_below_score {g.exit_below_score} is not below expand_at_score "
-                  f"{g.expand_at_score}",
-                  "leave a band between them in which the pilot is extended, e.g. 0.6 and 0.8")]
+    return [
+        error(
+            ("gates", "exit_below_score"),
+            f"exit_below_score {g.exit_below_score} is not below expand_at_score "
+            f"{g.expand_at_score}",
+            "leave a band between them in which the pilot is extended, e.g. 0.6 and 0.8",
+        )
+    ]
 
 
 def _risks(plan: Plan, policy: PlanPolicy) -> list[Finding]:
     findings = []
     if plan.budget.contingency < policy.min_contingency:
-        findings.append(warning(
-            ("budget", "contingency"),
-            f"contingency {plan.budget.contingency:.0%} is under {policy.min_contingency:.0%}",
-            "pilots overrun; 10-20% is usual"))
+        findings.append(
+            warning(
+                ("budget", "contingency"),
+                f"contingency {plan.budget.contingency:.0%} is under {policy.min_contingency:.0%}",
+                "pilots overrun; 10-20% is usual",
+            )
+        )
     if len(plan.expectations) == 1:
-        findings.append(warning(("expectations",), "only one expectation",
-                                "a single number is easy to game; add a quality or cost one"))
+        findings.append(
+            warning(
+                ("expectations",),
+                "only one expectation",
+                "a single number is easy to game; add a quality or cost one",
+            )
+        )
     if all(e.source is not Source.VENDOR_METRICS for e in plan.expectations):
-        findings.append(warning(
-            ("expectations",), "no expectation is measured from the vendor's own metrics",
-            "add one with source: vendor_metrics so progress is visible between reviews"))
+        findings.append(
+            warning(
+                ("expectations",),
+                "no expectation is measured from the vendor's own metrics",
+                "add one with source: vendor_metrics so progress is visible between reviews",
+            )
+        )
     return findings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import DateTime, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -16,12 +17,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _money(**kwargs: object) -> Decimal:
-    return Field(sa_type=Numeric(14, 2), **kwargs)  # type: ignore[no-any-return]
+def _money(**kwargs: Any) -> Any:
+    return Field(sa_type=Numeric(14, 2), **kwargs)
 
 
-def _when(**kwargs: object) -> datetime:
-    return Field(sa_type=DateTime(timezone=True), **kwargs)  # type: ignore[no-any-return]
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=DateTime(timezone=True), **kwargs)
 
 
 class Vendor(SQLModel, table=True):

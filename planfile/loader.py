@@ -14,7 +14,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from models.budget import LadderTotals, ladder_totals
 from models.checks import PlanPolicy, check_plan
 from models.errors import PlanError
-from models.findings import Finding, Path as FieldPath, Severity
+from models.findings import Finding, Severity
+from models.findings import Path as FieldPath
 from models.plan import Plan
 from planfile.messages import schema_findings
 
@@ -57,24 +58,37 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return _failed(name, None, f"cannot read the plan file: {reason}",
-                       "check the path; `trials init` writes an example plan")
+        return _failed(
+            name,
+            None,
+            f"cannot read the plan file: {reason}",
+            "check the path; `trials init` writes an example plan",
+        )
     try:
         data = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        return _failed(name, line, f"this is not valid YAML: {exc.problem or exc.context}",
-                       "fix the YAML syntax at this line (indentation, quotes, colons)")
+        return _failed(
+            name,
+            line,
+            f"this is not valid YAML: {exc.problem or exc.context}",
+            "fix the YAML syntax at this line (indentation, quotes, colons)",
+        )
     if not isinstance(data, CommentedMap):
-        return _failed(name, 1, "a plan is a YAML mapping of sections (trial, vendor, ...)",
-                       "start from `trials init`")
+        return _failed(
+            name,
+            1,
+            "a plan is a YAML mapping of sections (trial, vendor, ...)",
+            "start from `trials init`",
+        )
     try:
         plan = Plan.model_validate(_plain(data))
     except ValidationError as exc:
         return PlanReport(file=name, findings=_locate(name, data, schema_findings(exc)))
     report = PlanReport(
-        file=name, plan=plan,
+        file=name,
+        plan=plan,
         findings=_locate(name, data, check_plan(plan, policy)),
         totals=ladder_totals(plan.pilot, plan.rate_card, plan.budget),
     )
@@ -93,15 +107,22 @@ def require_valid(report: PlanReport) -> Plan:
 
 
 def _failed(file: str, line: int | None, message: str, fix: str) -> PlanReport:
-    finding = LocatedFinding(file=file, line=line, field="(file)", severity=Severity.ERROR,
-                             message=message, fix=fix)
+    finding = LocatedFinding(
+        file=file, line=line, field="(file)", severity=Severity.ERROR, message=message, fix=fix
+    )
     return PlanReport(file=file, findings=[finding])
 
 
 def _locate(file: str, data: Any, findings: list[Finding]) -> list[LocatedFinding]:
     return [
-        LocatedFinding(file=file, line=_line_of(data, f.path), field=f.field,
-                       severity=f.severity, message=f.message, fix=f.fix)
+        LocatedFinding(
+            file=file,
+            line=_line_of(data, f.path),
+            field=f.field,
+            severity=f.severity,
+            message=f.message,
+            fix=f.fix,
+        )
         for f in findings
     ]
 

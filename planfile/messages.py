@@ -14,15 +14,15 @@ from models.plan import PATTERN_HELP, Plan
 # What to write when a whole section is missing.
 SECTION_EXAMPLES: dict[str, str] = {
     "exit_plan": "add exit_plan: {notice_days: 14, steps: [knowledge_transfer, data_return, "
-                 "access_revocation, final_invoice]}; every trial needs a prepared exit",
+    "access_revocation, final_invoice]}; every trial needs a prepared exit",
     "budget": "add budget: {estimate: 12000, contingency: 0.15, cap: 15000}",
     "expectations": "add measurable expectations, e.g. {id: first-response, metric: "
-                    "p90_first_response_minutes, comparator: '<=', target: 30, unit: minutes, "
-                    "source: vendor_metrics, holds_from: rung-2}",
+    "p90_first_response_minutes, comparator: '<=', target: 30, unit: minutes, "
+    "source: vendor_metrics, holds_from: rung-2}",
     "pilot": "add a ladder of pilot rungs, smallest first, e.g. {id: rung-1, title: ..., "
-             "hours: {engineer: 8}, due_in_days: 5}",
+    "hours: {engineer: 8}, due_in_days: 5}",
     "authority": "add authority: {client_decides: [acceptance criteria, budget], "
-                 "vendor_decides: [tooling, staffing]}",
+    "vendor_decides: [tooling, staffing]}",
     "gates": "add gates: {expand_at_score: 0.8, exit_below_score: 0.6}",
     "rate_card": "add rate_card: {engineer: 95, lead: 140} (hourly rates)",
     "target": "add a numeric target, e.g. target: 30, with its unit in unit",
@@ -49,8 +49,11 @@ def _finding(detail: ErrorDetails) -> Finding:
         return error(path, f"unknown key '{key}'", fix)
     if kind == "string_pattern_mismatch":
         wanted = PATTERN_HELP.get(str((detail.get("ctx") or {}).get("pattern")), "")
-        return error(path, f"{_shown(detail['input'])} is not a valid name here",
-                     f"use {wanted}" if wanted else "")
+        return error(
+            path,
+            f"{_shown(detail['input'])} is not a valid name here",
+            f"use {wanted}" if wanted else "",
+        )
     message = detail["msg"].removeprefix("Value error, ")
     if kind != "value_error":
         message = f"{message} (got {_shown(detail['input'])})"

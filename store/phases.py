@@ -34,8 +34,16 @@ def change_phase(*, session: Session, slug: str, to: Phase, actor: str, reason: 
             f"Trial '{slug}' changed while moving it from {current} to {to}: another "
             "process got there first. Run `trials show` to see its phase, then try again."
         )
-    session.add(AuditEntry(trial_id=trial.id, actor=actor, action="phase_changed",
-                           from_phase=current, to_phase=to, reason=reason))
+    session.add(
+        AuditEntry(
+            trial_id=trial.id,
+            actor=actor,
+            action="phase_changed",
+            from_phase=current,
+            to_phase=to,
+            reason=reason,
+        )
+    )
     session.flush()
     session.expire(trial)
     return True

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -16,7 +17,7 @@ from models.errors import DuplicateError, NotFoundError
 from models.keys import idempotency_key
 from models.phases import Phase
 from models.plan import Plan, TokenRef
-from models.tables import AuditEntry, Expectation, ExitStep, PilotTask, Trial, Vendor
+from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor
 
 
 class TrialSummary(BaseModel):
@@ -49,13 +50,18 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
     """Store the plan as a draft trial with its rungs, expectations and exit steps."""
     if session.exec(select(Trial.id).where(Trial.slug == plan.trial)).first() is not None:
         raise _duplicate(plan.trial)
-    vendor = _upsert_vendor(session=session, plan=plan)
+    vendor_id = _upsert_vendor(session=session, plan=plan)
     plan_json = plan.model_dump_json()
     trial = Trial(
-        slug=plan.trial, title=plan.title or plan.trial, vendor_id=vendor.id,
-        currency=plan.currency, budget_estimate=plan.budget.estimate,
-        budget_contingency=plan.budget.contingency, budget_cap=plan.budget.cap,
-        plan_json=plan_json, plan_sha256=hashlib.sha256(plan_json.encode()).hexdigest(),
+        slug=plan.trial,
+        title=plan.title or plan.trial,
+        vendor_id=vendor_id,
+        currency=plan.currency,
+        budget_estimate=plan.budget.estimate,
+        budget_contingency=plan.budget.contingency,
+        budget_cap=plan.budget.cap,
+        plan_json=plan_json,
+        plan_sha256=hashlib.sha256(plan_json.encode()).hexdigest(),
     )
     session.add(trial)
     try:
@@ -64,37 +70,57 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
         raise _duplicate(plan.trial) from None
     assert trial.id is not None
     session.add_all(_rows_for(plan, trial.id))
-    session.add(AuditEntry(trial_id=trial.id, actor=actor, action="created",
-                           to_phase=Phase.DRAFT, reason=f"plan {plan.trial} stored as a draft"))
+    session.add(
+        AuditEntry(
+            trial_id=trial.id,
+            actor=actor,
+            action="created",
+            to_phase=Phase.DRAFT,
+            reason=f"plan {plan.trial} stored as a draft",
+        )
+    )
     session.flush()
     return trial
 
 
 def list_trials(*, session: Session, phase: Phase | None = None) -> list[TrialSummary]:
     """Every trial, newest first, with its rung progress."""
-    done = func.count(PilotTask.id).filter(col(PilotTask.status) == "accepted")
+    done = func.count(col(PilotTask.id)).filter(col(PilotTask.status) == "accepted")
     query = (
-        select(Trial.slug, Trial.title, Vendor.name, Trial.phase, done,
-               func.count(PilotTask.id), Trial.budget_estimate, Trial.budget_cap,
-               Trial.currency, Trial.updated_at)
+        sa_select(
+            col(Trial.slug),
+            col(Trial.title),
+            col(Vendor.name),
+            col(Trial.phase),
+            done,
+            func.count(col(PilotTask.id)),
+            col(Trial.budget_estimate),
+            col(Trial.budget_cap),
+            col(Trial.currency),
+            col(Trial.updated_at),
+        )
         .join(Vendor, col(Vendor.id) == Trial.vendor_id)
-        .outerjoin(PilotTask, (col(PilotTask.trial_id) == Trial.id)
-                   & (col(PilotTask.engagement) == Trial.engagement))
+        .outerjoin(
+            PilotTask,
+            (col(PilotTask.trial_id) == Trial.id) & (col(PilotTask.engagement) == Trial.engagement),
+        )
         .group_by(col(Trial.id), col(Vendor.name))
         .order_by(col(Trial.updated_at).desc(), col(Trial.slug))
     )
     if phase is not None:
-        query = query.where(Trial.phase == phase)
+        query = query.where(col(Trial.phase) == phase)
     fields = list(TrialSummary.model_fields)
-    return [TrialSummary(**dict(zip(fields, row, strict=True))) for row in session.exec(query)]
+    return [TrialSummary(**dict(zip(fields, row, strict=True))) for row in session.execute(query)]
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:
     """The trial with this id, or a NotFoundError that says how to find the right one."""
     trial = session.exec(select(Trial).where(Trial.slug == slug)).first()
     if trial is None:
-        raise NotFoundError(f"No trial '{slug}' in the store. `trials list` shows the trials "
-                            "there are; `trials create PLAN` adds one.")
+        raise NotFoundError(
+            f"No trial '{slug}' in the store. `trials list` shows the trials "
+            "there are; `trials create PLAN` adds one."
+        )
     return trial
 
 
@@ -104,15 +130,34 @@ def trial_detail(*, session: Session, slug: str) -> TrialDetail:
     return TrialDetail(
         trial=trial,
         vendor=session.get_one(Vendor, trial.vendor_id),
-        rungs=list(session.exec(select(PilotTask).where(PilotTask.trial_id == trial.id)
-                                .order_by(col(PilotTask.engagement), col(PilotTask.position)))),
-        expectations=list(session.exec(select(Expectation)
-                                       .where(Expectation.trial_id == trial.id)
-                                       .order_by(col(Expectation.id)))),
-        exit_steps=list(session.exec(select(ExitStep).where(ExitStep.trial_id == trial.id)
-                                     .order_by(col(ExitStep.position)))),
-        audit=list(session.exec(select(AuditEntry).where(AuditEntry.trial_id == trial.id)
-                                .order_by(col(AuditEntry.id)))),
+        rungs=list(
+            session.exec(
+                select(PilotTask)
+                .where(PilotTask.trial_id == trial.id)
+                .order_by(col(PilotTask.engagement), col(PilotTask.position))
+            )
+        ),
+        expectations=list(
+            session.exec(
+                select(Expectation)
+                .where(Expectation.trial_id == trial.id)
+                .order_by(col(Expectation.id))
+            )
+        ),
+        exit_steps=list(
+            session.exec(
+                select(ExitStep)
+                .where(ExitStep.trial_id == trial.id)
+                .order_by(col(ExitStep.position))
+            )
+        ),
+        audit=list(
+            session.exec(
+                select(AuditEntry)
+                .where(AuditEntry.trial_id == trial.id)
+                .order_by(col(AuditEntry.id))
+            )
+        ),
     )
 
 
@@ -127,35 +172,58 @@ def _token_ref(token: TokenRef) -> str:
     return f"secret:{token.secret}" if token.secret else f"env:{token.env}"
 
 
-def _upsert_vendor(*, session: Session, plan: Plan) -> Vendor:
-    """The vendor by name, created or updated to the plan's API settings."""
+def _upsert_vendor(*, session: Session, plan: Plan) -> int:
+    """The vendor's id by name, created or updated to the plan's API settings."""
     vendor = session.exec(select(Vendor).where(Vendor.name == plan.vendor.name)).first()
     vendor = vendor or Vendor(name=plan.vendor.name, base_url="", token_ref="")
     vendor.base_url = str(plan.vendor.api.base_url)
     vendor.token_ref = _token_ref(plan.vendor.api.token)
     session.add(vendor)
     session.flush()
-    return vendor
+    assert vendor.id is not None
+    return vendor.id
 
 
 def _rows_for(plan: Plan, trial_id: int) -> list[PilotTask | Expectation | ExitStep]:
     """The first engagement's rungs and expectations, and the exit steps, from the plan."""
     rows: list[PilotTask | Expectation | ExitStep] = [
-        PilotTask(trial_id=trial_id, engagement=1, position=i, rung_key=r.id, title=r.title,
-                  hours=r.total_hours, estimate=rung_cost(r, plan.rate_card),
-                  currency=plan.currency, due_in_days=r.due_in_days,
-                  idempotency_key=idempotency_key(plan.trial, 1, r.id, "work-item"))
+        PilotTask(
+            trial_id=trial_id,
+            engagement=1,
+            position=i,
+            rung_key=r.id,
+            title=r.title,
+            hours=r.total_hours,
+            estimate=rung_cost(r, plan.rate_card),
+            currency=plan.currency,
+            due_in_days=r.due_in_days,
+            idempotency_key=idempotency_key(plan.trial, 1, r.id, "work-item"),
+        )
         for i, r in enumerate(plan.pilot)
     ]
     rows += [
-        Expectation(trial_id=trial_id, engagement=1, key=e.id, metric=e.metric,
-                    comparator=e.comparator, target=e.target, unit=e.unit, source=e.source,
-                    holds_from=e.holds_from, holds_by=e.holds_by, weight=e.weight)
+        Expectation(
+            trial_id=trial_id,
+            engagement=1,
+            key=e.id,
+            metric=e.metric,
+            comparator=e.comparator,
+            target=e.target,
+            unit=e.unit,
+            source=e.source,
+            holds_from=e.holds_from,
+            holds_by=e.holds_by,
+            weight=e.weight,
+        )
         for e in plan.expectations
     ]
     rows += [
-        ExitStep(trial_id=trial_id, kind=step, position=i,
-                 idempotency_key=idempotency_key(plan.trial, 1, "exit", step))
+        ExitStep(
+            trial_id=trial_id,
+            kind=step,
+            position=i,
+            idempotency_key=idempotency_key(plan.trial, 1, "exit", step),
+        )
         for i, step in enumerate(plan.exit_plan.steps)
     ]
     return rows

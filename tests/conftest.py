@@ -22,8 +22,18 @@ from store import migrate
 from store.db import get_engine
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
-TABLES = ("audit_log", "exit_step", "decision", "directive", "cost_entry", "measurement",
-          "expectation", "pilot_task", "trial", "vendor")
+TABLES = (
+    "audit_log",
+    "exit_step",
+    "decision",
+    "directive",
+    "cost_entry",
+    "measurement",
+    "expectation",
+    "pilot_task",
+    "trial",
+    "vendor",
+)
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 

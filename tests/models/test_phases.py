@@ -8,28 +8,34 @@ from models.errors import TransitionError
 from models.phases import Phase, allowed_next, check_transition
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    (Phase.DRAFT, Phase.ONBOARDING),
-    (Phase.ONBOARDING, Phase.PILOTING),
-    (Phase.PILOTING, Phase.EVALUATING),
-    (Phase.EVALUATING, Phase.EXPANDING),
-    (Phase.EVALUATING, Phase.EXITING),
-    (Phase.EVALUATING, Phase.PILOTING),
-    (Phase.EXPANDING, Phase.PILOTING),
-    (Phase.EXITING, Phase.CLOSED),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (Phase.DRAFT, Phase.ONBOARDING),
+        (Phase.ONBOARDING, Phase.PILOTING),
+        (Phase.PILOTING, Phase.EVALUATING),
+        (Phase.EVALUATING, Phase.EXPANDING),
+        (Phase.EVALUATING, Phase.EXITING),
+        (Phase.EVALUATING, Phase.PILOTING),
+        (Phase.EXPANDING, Phase.PILOTING),
+        (Phase.EXITING, Phase.CLOSED),
+    ],
+)
 def test_the_pipeline_moves_forward(current: Phase, target: Phase) -> None:
     check_transition("t", current, target, reason="")
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    (Phase.DRAFT, Phase.PILOTING),
-    (Phase.ONBOARDING, Phase.EVALUATING),
-    (Phase.PILOTING, Phase.EXPANDING),
-    (Phase.EXITING, Phase.PILOTING),
-    (Phase.CLOSED, Phase.ONBOARDING),
-    (Phase.ABORTED, Phase.DRAFT),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (Phase.DRAFT, Phase.PILOTING),
+        (Phase.ONBOARDING, Phase.EVALUATING),
+        (Phase.PILOTING, Phase.EXPANDING),
+        (Phase.EXITING, Phase.PILOTING),
+        (Phase.CLOSED, Phase.ONBOARDING),
+        (Phase.ABORTED, Phase.DRAFT),
+    ],
+)
 def test_skipping_or_going_back_is_refused(current: Phase, target: Phase) -> None:
     with pytest.raises(TransitionError, match=f"cannot move from {current} to {target}"):
         check_transition("t", current, target, reason="because")

@@ -13,8 +13,13 @@ def test_vague_words_are_found_in_prose_and_snake_case() -> None:
 
 
 def test_measurable_words_pass() -> None:
-    for text in ["p90_first_response_minutes", "Tickets reopened within 7 days",
-                 "goodwill credits issued", "breakfast orders", "csat_score"]:
+    for text in [
+        "p90_first_response_minutes",
+        "Tickets reopened within 7 days",
+        "goodwill credits issued",
+        "breakfast orders",
+        "csat_score",
+    ]:
         assert vague_terms(text) == [], text
 
 
@@ -34,6 +39,8 @@ def test_a_text_entering_a_vendor_area_names_the_area_and_word() -> None:
     vendor = ["tooling", "staffing", "implementation approach"]
     assert entered_area("Log every call in ServiceNow", vendor) == ("tooling", "servicenow")
     assert entered_area("keep team size at four", vendor) == ("staffing", "team size")
-    assert entered_area("follow our methodology", vendor) == ("implementation approach",
-                                                               "methodology")
+    assert entered_area("follow our methodology", vendor) == (
+        "implementation approach",
+        "methodology",
+    )
     assert entered_area("p90_first_response_minutes under 30", vendor) is None

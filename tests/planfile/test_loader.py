@@ -35,8 +35,11 @@ def test_examples_are_valid_without_warnings(example: Path) -> None:
 def test_valid_plan_totals_are_exact_decimals(write_plan) -> None:  # type: ignore[no-untyped-def]
     report = load_plan(write_plan(), PlanPolicy())
     assert report.totals is not None
-    assert [r.cost for r in report.totals.rungs] == [Decimal("800.00"), Decimal("2600.00"),
-                                                     Decimal("7500.00")]
+    assert [r.cost for r in report.totals.rungs] == [
+        Decimal("800.00"),
+        Decimal("2600.00"),
+        Decimal("7500.00"),
+    ]
     assert report.totals.cost == Decimal("10900.00")
     assert report.totals.contingency == Decimal("1635.00")
     assert report.totals.required == Decimal("12535.00")
@@ -110,8 +113,9 @@ def test_a_list_is_not_a_plan(write_plan) -> None:  # type: ignore[no-untyped-de
 
 
 def test_the_token_itself_is_refused(write_plan) -> None:  # type: ignore[no-untyped-def]
-    path = write_plan(replace=("    token:\n      env: DESK_TOKEN\n",
-                               "    token: sk-live-123456\n"))
+    path = write_plan(
+        replace=("    token:\n      env: DESK_TOKEN\n", "    token: sk-live-123456\n")
+    )
     finding = only_error(path)
     assert finding.field == "vendor.api.token"
     assert "never the token itself" in finding.message

@@ -37,9 +37,11 @@ def move(settings: Settings, to: Phase, reason: str = "next step") -> bool:
 def state(settings: Settings) -> tuple[str, int, list[tuple[str | None, str | None]]]:
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == SLUG)).one()
-        audit = session.exec(select(AuditEntry.from_phase, AuditEntry.to_phase)
-                             .where(AuditEntry.action == "phase_changed")
-                             .order_by(AuditEntry.id)).all()  # type: ignore[arg-type]
+        audit = session.exec(
+            select(AuditEntry.from_phase, AuditEntry.to_phase)
+            .where(AuditEntry.action == "phase_changed")
+            .order_by(AuditEntry.id)
+        ).all()  # type: ignore[arg-type]
     return row.phase, row.version, [tuple(a) for a in audit]  # type: ignore[misc]
 
 
@@ -63,8 +65,9 @@ def test_a_forbidden_change_writes_nothing(settings: Settings, trial: str) -> No
     assert state(settings) == ("draft", 1, [])
 
 
-def test_a_failure_after_the_change_rolls_it_back_with_its_audit(settings: Settings,
-                                                                 trial: str) -> None:
+def test_a_failure_after_the_change_rolls_it_back_with_its_audit(
+    settings: Settings, trial: str
+) -> None:
     with pytest.raises(RuntimeError), write_session(settings) as session:
         change_phase(session=session, slug=SLUG, to=Phase.ONBOARDING, actor="t", reason="r")
         raise RuntimeError("crash before commit")
@@ -101,8 +104,9 @@ def test_racing_writers_make_one_change(settings: Settings, trial: str) -> None:
 def test_racing_decisions_leave_one_outcome(settings: Settings, trial: str) -> None:
     for phase in (Phase.ONBOARDING, Phase.PILOTING, Phase.EVALUATING):
         move(settings, phase)
-    results = race(settings, [lambda: move(settings, Phase.EXPANDING),
-                              lambda: move(settings, Phase.EXITING)])
+    results = race(
+        settings, [lambda: move(settings, Phase.EXPANDING), lambda: move(settings, Phase.EXITING)]
+    )
     winners = [r for r in results if r is True]
     losers = [r for r in results if isinstance(r, ConcurrentChangeError | TransitionError)]
     assert len(winners) == 1 and len(losers) == 1, results

@@ -39,15 +39,23 @@ def test_a_plan_becomes_a_draft_with_its_rows(settings: Settings) -> None:
     assert detail.trial.phase == Phase.DRAFT and detail.trial.version == 1
     assert detail.vendor.token_ref == "env:ACME_API_TOKEN"
     assert [r.rung_key for r in detail.rungs] == ["rung-1", "rung-2", "rung-3"]
-    assert [r.estimate for r in detail.rungs] == [Decimal("850.00"), Decimal("2460.00"),
-                                                  Decimal("8050.00")]
+    assert [r.estimate for r in detail.rungs] == [
+        Decimal("850.00"),
+        Decimal("2460.00"),
+        Decimal("8050.00"),
+    ]
     assert detail.rungs[1].idempotency_key == "acme-helpdesk-2026q4:e1:rung-2:work-item"
     assert [e.key for e in detail.expectations][:2] == ["first-response", "resolution-time"]
     assert detail.expectations[3].target == Decimal("4.2")
-    assert [s.kind for s in detail.exit_steps] == ["knowledge_transfer", "data_return",
-                                                   "access_revocation", "final_invoice"]
+    assert [s.kind for s in detail.exit_steps] == [
+        "knowledge_transfer",
+        "data_return",
+        "access_revocation",
+        "final_invoice",
+    ]
     assert [(a.action, a.to_phase, a.actor) for a in detail.audit] == [
-        ("created", "draft", "tester")]
+        ("created", "draft", "tester")
+    ]
     assert Plan.model_validate_json(detail.trial.plan_json) == plan
 
 
@@ -73,16 +81,28 @@ def test_list_shows_each_trial_with_its_progress(settings: Settings) -> None:
     helpdesk = next(t for t in trials if t.vendor == "Acme Managed Services")
     assert (helpdesk.rungs_done, helpdesk.rungs_total) == (0, 3)
     assert (helpdesk.estimate, helpdesk.cap, helpdesk.currency) == (
-        Decimal("13500.00"), Decimal("15500.00"), "USD")
+        Decimal("13500.00"),
+        Decimal("15500.00"),
+        "USD",
+    )
 
 
 def test_money_round_trips_exactly(settings: Settings) -> None:
     store(example("helpdesk-takeover.yaml", settings), settings)
     with write_session(settings) as session:
-        session.add(CostEntry(trial_id=1, kind="timesheet", role="engineer",
-                              hours=Decimal("0.10"), rate=Decimal("95.00"),
-                              amount=Decimal("0.10") + Decimal("0.20"), currency="USD",
-                              incurred_on=date(2026, 11, 27), idempotency_key="k1"))
+        session.add(
+            CostEntry(
+                trial_id=1,
+                kind="timesheet",
+                role="engineer",
+                hours=Decimal("0.10"),
+                rate=Decimal("95.00"),
+                amount=Decimal("0.10") + Decimal("0.20"),
+                currency="USD",
+                incurred_on=date(2026, 11, 27),
+                idempotency_key="k1",
+            )
+        )
     with read_session(settings) as session:
         entry = session.exec(select(CostEntry)).one()
     assert entry.amount == Decimal("0.30") and isinstance(entry.amount, Decimal)
@@ -100,7 +120,8 @@ def test_the_audit_log_is_append_only(settings: Settings) -> None:
             s.execute(statement)
     with read_session(settings) as session:
         assert session.exec(select(AuditEntry.reason)).one() == (
-            "plan acme-helpdesk-2026q4 stored as a draft")
+            "plan acme-helpdesk-2026q4 stored as a draft"
+        )
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:

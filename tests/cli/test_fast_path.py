@@ -1,0 +1,26 @@
+"""Read commands stay light: no Prefect, no server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from config import Settings
+
+PROBE = """
+import sys
+from cli.main import app
+try:
+    app(["list", "--json"])
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"prefect", "httpx", "alembic"})
+print("HEAVY", heavy)
+"""
+
+
+def test_list_imports_neither_prefect_nor_alembic(settings: Settings) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
