@@ -20,7 +20,8 @@ def validate(
     as_json: JsonOption = False,
 ) -> None:
     """Check plans for vague expectations, poor budgets and missing exits; exit 1 if any fail."""
-    from cli.render import console, print_report, report_json
+    from cli.plan_views import print_report, report_json
+    from cli.render import console
     from planfile import load_plan
 
     policy = get_settings().policy

@@ -11,28 +11,37 @@ from config import get_settings
 from models.errors import SchemaMissingError
 from models.phases import Phase
 
+TABLE_LIMIT = 50
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def list_(
     phase: Annotated[Phase | None, typer.Option(help="Only trials in this phase.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Show at most this many, newest first; 0 for all. "
+            "[default: 50 in the table, all in --json]",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the stored trials: phase, rung progress and budget."""
-    from store.db import read_session
-    from store.trials import list_trials
+    from store.listing import list_trials
 
     try:
-        with read_session(get_settings()) as session:
-            trials = list_trials(session=session, phase=phase)
+        trials = list_trials(get_settings().store_url, phase)
     except SchemaMissingError:
         trials = []  # a fresh store: nothing created yet is not an error
+    shown = trials[: limit or None] if limit is not None or as_json else trials[:TABLE_LIMIT]
     if as_json:
-        typer.echo(json.dumps([t.model_dump(mode="json") for t in trials], indent=2))
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in shown], indent=2))
         return
     from cli.trial_views import trials_table
 
-    trials_table(trials)
+    trials_table(shown, total=len(trials))
 
 
 def show(

@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rich import box
 from rich.table import Table
 
 from cli.render import console, money
-from store.trials import TrialDetail, TrialSummary
+from store.listing import TrialSummary
+
+if TYPE_CHECKING:
+    from store.trials import TrialDetail
 
 
-def trials_table(trials: list[TrialSummary]) -> None:
-    """Print one row per trial."""
+def trials_table(trials: list[TrialSummary], total: int) -> None:
+    """Print one row per trial, and say how many more there are."""
     out = console()
     if not trials:
         out.print("No trials stored yet. `trials create PLAN` adds one.")
         return
-    table = Table(title=f"{len(trials)} trial(s)", title_justify="left")
-    for name, justify in [
-        ("trial", "left"),
-        ("vendor", "left"),
-        ("phase", "left"),
-        ("rungs", "right"),
-        ("estimate", "right"),
-        ("cap", "right"),
-        ("updated", "left"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    title = (
+        f"{total} trial(s)"
+        if total == len(trials)
+        else (
+            f"{len(trials)} of {total} trials, most recently changed first "
+            "(--limit 0 shows all, --json is for scripts)"
+        )
+    )
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("trial", no_wrap=True)
+    table.add_column("vendor", min_width=10)
+    table.add_column("phase", no_wrap=True)
+    table.add_column("rungs", justify="right", no_wrap=True)
+    table.add_column("estimate / cap", justify="right", no_wrap=True)
     for t in trials:
         table.add_row(
             t.slug,
             t.vendor,
             t.phase,
             f"{t.rungs_done}/{t.rungs_total}",
-            f"{money(t.estimate)} {t.currency}",
-            money(t.cap),
-            f"{t.updated_at:%Y-%m-%d %H:%M}",
+            f"{t.estimate:,.0f} / {t.cap:,.0f} {t.currency}",
         )
     out.print(table)
 

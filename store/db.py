@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from config import Settings, get_settings
-from models.errors import SchemaMissingError, StoreError
+from store.errors import no_schema, unreachable
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -76,25 +76,14 @@ def write_session(settings: Settings | None = None) -> Iterator[Session]:
 
 @contextmanager
 def _translated(settings: Settings | None) -> Iterator[None]:
-    url = make_url((settings or get_settings()).store_url)
-    shown = url.render_as_string(hide_password=True)
+    url = (settings or get_settings()).store_url
     try:
         yield
     except OperationalError as exc:
         if "no such table" in str(exc):
-            raise _no_schema(shown) from None
-        raise StoreError(
-            f"Cannot use the state store at {shown}: {exc.orig}. Check that the database "
-            "is running and reachable, or set TRIALS_DATABASE_URL to one that is."
-        ) from None
+            raise no_schema(url) from None
+        raise unreachable(url, exc.orig) from None
     except ProgrammingError as exc:
         if "does not exist" in str(exc.orig) and "relation" in str(exc.orig):
-            raise _no_schema(shown) from None
+            raise no_schema(url) from None
         raise
-
-
-def _no_schema(shown: str) -> SchemaMissingError:
-    return SchemaMissingError(
-        f"The state store at {shown} has no tables yet. Run `trials db upgrade` "
-        "(or `trials create PLAN`, which does it for you)."
-    )

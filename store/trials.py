@@ -1,14 +1,10 @@
-"""Trials in the store: create one from a plan as a draft, list them, read one in full."""
+"""Trials in the store: create one from a plan as a draft, read one in full."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -18,21 +14,6 @@ from models.keys import idempotency_key
 from models.phases import Phase
 from models.plan import Plan, TokenRef
 from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor
-
-
-class TrialSummary(BaseModel):
-    """One line of `trials list`."""
-
-    slug: str
-    title: str
-    vendor: str
-    phase: str
-    rungs_done: int
-    rungs_total: int
-    estimate: Decimal
-    cap: Decimal
-    currency: str
-    updated_at: datetime
 
 
 class TrialDetail(BaseModel):
@@ -81,36 +62,6 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
     )
     session.flush()
     return trial
-
-
-def list_trials(*, session: Session, phase: Phase | None = None) -> list[TrialSummary]:
-    """Every trial, newest first, with its rung progress."""
-    done = func.count(col(PilotTask.id)).filter(col(PilotTask.status) == "accepted")
-    query = (
-        sa_select(
-            col(Trial.slug),
-            col(Trial.title),
-            col(Vendor.name),
-            col(Trial.phase),
-            done,
-            func.count(col(PilotTask.id)),
-            col(Trial.budget_estimate),
-            col(Trial.budget_cap),
-            col(Trial.currency),
-            col(Trial.updated_at),
-        )
-        .join(Vendor, col(Vendor.id) == Trial.vendor_id)
-        .outerjoin(
-            PilotTask,
-            (col(PilotTask.trial_id) == Trial.id) & (col(PilotTask.engagement) == Trial.engagement),
-        )
-        .group_by(col(Trial.id), col(Vendor.name))
-        .order_by(col(Trial.updated_at).desc(), col(Trial.slug))
-    )
-    if phase is not None:
-        query = query.where(col(Trial.phase) == phase)
-    fields = list(TrialSummary.model_fields)
-    return [TrialSummary(**dict(zip(fields, row, strict=True))) for row in session.execute(query)]
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:

@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from config import Settings
-from store.db import read_session
-from store.trials import list_trials
+from store.listing import list_trials
 from tests.conftest import EXAMPLES, line_of
 
 runner = CliRunner()
@@ -90,8 +89,7 @@ def test_an_invalid_plan_writes_nothing(settings: Settings, write_plan) -> None:
     result = runner.invoke(app, ["create", str(bad)])
     assert result.exit_code == 1
     assert "did you mean 'exit_plan'" in result.stderr
-    with read_session(settings) as session:
-        assert list_trials(session=session) == []
+    assert list_trials(settings.store_url) == []
 
 
 def test_show_an_unknown_trial_exits_1(settings: Settings) -> None:

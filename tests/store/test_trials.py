@@ -18,7 +18,7 @@ from models.plan import Plan
 from models.tables import AuditEntry, CostEntry, PilotTask
 from planfile import load_plan, require_valid
 from store.db import read_session, write_session
-from store.trials import create_trial, list_trials, trial_detail
+from store.trials import create_trial, trial_detail
 from tests.conftest import EXAMPLES
 
 
@@ -67,24 +67,6 @@ def test_a_duplicate_trial_id_is_refused_and_nothing_is_added(settings: Settings
     with read_session(settings) as session:
         assert len(session.exec(select(PilotTask)).all()) == 3
         assert len(session.exec(select(AuditEntry)).all()) == 1
-
-
-def test_list_shows_each_trial_with_its_progress(settings: Settings) -> None:
-    for name in ("helpdesk-takeover.yaml", "cloud-migration.yaml"):
-        store(example(name, settings), settings)
-    with read_session(settings) as session:
-        trials = list_trials(session=session)
-        drafts = list_trials(session=session, phase=Phase.DRAFT)
-        piloting = list_trials(session=session, phase=Phase.PILOTING)
-    assert {t.slug for t in trials} == {"acme-helpdesk-2026q4", "nimbus-cloud-migration-2027"}
-    assert len(drafts) == 2 and piloting == []
-    helpdesk = next(t for t in trials if t.vendor == "Acme Managed Services")
-    assert (helpdesk.rungs_done, helpdesk.rungs_total) == (0, 3)
-    assert (helpdesk.estimate, helpdesk.cap, helpdesk.currency) == (
-        Decimal("13500.00"),
-        Decimal("15500.00"),
-        "USD",
-    )
 
 
 def test_money_round_trips_exactly(settings: Settings) -> None:

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up, then lint, type-check, and run the tests on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+# The PostgreSQL run creates a throwaway database on this server and drops it after.
+export TRIALS_TEST_DATABASE_URL="${TRIALS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+
+pg_reachable() {
+  .venv/bin/python - <<'PY'
+import os, sys
+import sqlalchemy
+url = os.environ["TRIALS_TEST_DATABASE_URL"]
+try:
+    sqlalchemy.create_engine(url, connect_args={"connect_timeout": 5}).connect().close()
+except Exception as exc:
+    sys.exit(f"PostgreSQL is not reachable at {url}: {exc}\n"
+             "Start it (e.g. `pg_ctlcluster 15 main start`) or set TRIALS_TEST_DATABASE_URL.")
+PY
+}
+if ! pg_reachable 2>/dev/null; then
+  # A local cluster that is installed but stopped is started; anything else is reported.
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+  pg_reachable || exit 1
+fi
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+echo "== pytest on SQLite"
+TRIALS_TEST_DATABASE_URL= .venv/bin/pytest -q
+echo "== pytest on PostgreSQL"
+.venv/bin/pytest -q
