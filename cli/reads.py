@@ -29,19 +29,20 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List the stored trials: phase, rung progress and budget."""
-    from store.listing import list_trials
+    from store.listing import TrialPage, list_trials
 
+    if limit is None:
+        limit = 0 if as_json else TABLE_LIMIT
     try:
-        trials = list_trials(get_settings().store_url, phase)
+        page = list_trials(get_settings().store_url, phase, limit or None)
     except SchemaMissingError:
-        trials = []  # a fresh store: nothing created yet is not an error
-    shown = trials[: limit or None] if limit is not None or as_json else trials[:TABLE_LIMIT]
+        page = TrialPage(trials=[], total=0)  # a fresh store: nothing created yet is no error
     if as_json:
-        typer.echo(json.dumps([t.model_dump(mode="json") for t in shown], indent=2))
+        typer.echo(json.dumps([t.model_dump(mode="json") for t in page.trials], indent=2))
         return
     from cli.trial_views import trials_table
 
-    trials_table(shown, total=len(trials))
+    trials_table(page)
 
 
 def show(

@@ -8,14 +8,15 @@ from rich import box
 from rich.table import Table
 
 from cli.render import console, money
-from store.listing import TrialSummary
+from store.listing import TrialPage
 
 if TYPE_CHECKING:
     from store.trials import TrialDetail
 
 
-def trials_table(trials: list[TrialSummary], total: int) -> None:
+def trials_table(page: TrialPage) -> None:
     """Print one row per trial, and say how many more there are."""
+    trials, total = page.trials, page.total
     out = console()
     if not trials:
         out.print("No trials stored yet. `trials create PLAN` adds one.")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import getpass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.checks import PlanPolicy
+if TYPE_CHECKING:
+    from models.checks import PlanPolicy
+
 from models.errors import TrialsError
 
 
@@ -44,6 +47,8 @@ class Settings(BaseSettings):
     @property
     def policy(self) -> PlanPolicy:
         """The limits every plan is checked against."""
+        from models.checks import PlanPolicy  # the plan rules are not needed to read trials
+
         return PlanPolicy(
             first_rung_max_share=self.first_rung_max_share,
             first_rung_max_days=self.first_rung_max_days,

@@ -27,7 +27,9 @@ WHERE ({phase} IS NULL OR t.phase = {phase})
 GROUP BY t.id, t.slug, t.title, v.name, t.phase, t.budget_estimate, t.budget_cap,
          t.currency, t.updated_at
 ORDER BY t.updated_at DESC, t.slug
+LIMIT {limit}
 """
+COUNT_SQL = "SELECT COUNT(*) FROM trial t WHERE ({phase} IS NULL OR t.phase = {phase})"
 
 
 class TrialSummary(BaseModel):
@@ -45,19 +47,31 @@ class TrialSummary(BaseModel):
     updated_at: datetime
 
 
-def list_trials(url: str, phase: str | None = None) -> list[TrialSummary]:
-    """Every trial in the store at `url`, most recently changed first."""
+class TrialPage(BaseModel):
+    """Some of the trials, and how many there are in all."""
+
+    trials: list[TrialSummary]
+    total: int
+
+
+def list_trials(url: str, phase: str | None = None, limit: int | None = None) -> TrialPage:
+    """The `limit` most recently changed trials in the store at `url` (all when None)."""
+    params = {"phase": phase, "limit": limit}
     if url.startswith("sqlite"):
-        rows = _sqlite_rows(url, phase)
+        rows, total = _sqlite(url, params | {"limit": -1 if limit is None else limit})
     elif url.startswith("postgresql"):
-        rows = _postgres_rows(url, phase)
+        rows, total = _postgres(url, params)
     else:
         raise StoreError(f"Unsupported store URL {url.split(':')[0]}: use sqlite or postgresql.")
     fields = list(TrialSummary.model_fields)
-    return [TrialSummary(**dict(zip(fields, _plain(row), strict=True))) for row in rows]
+    trials = [TrialSummary(**dict(zip(fields, _plain(row), strict=True))) for row in rows]
+    return TrialPage(trials=trials, total=total)
 
 
-def _sqlite_rows(url: str, phase: str | None) -> list[tuple[Any, ...]]:
+Rows = tuple[list[tuple[Any, ...]], int]
+
+
+def _sqlite(url: str, params: dict[str, Any]) -> Rows:
     import sqlite3
 
     path = url.split(":///", 1)[-1]
@@ -65,8 +79,11 @@ def _sqlite_rows(url: str, phase: str | None) -> list[tuple[Any, ...]]:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.OperationalError:
         raise no_schema(url) from None  # no file yet: nothing was ever stored
+    marks = {"phase": ":phase", "limit": ":limit"}
     try:
-        return connection.execute(LIST_SQL.format(phase=":phase"), {"phase": phase}).fetchall()
+        rows = connection.execute(LIST_SQL.format(**marks), params).fetchall()
+        (total,) = connection.execute(COUNT_SQL.format(**marks), params).fetchone()
+        return rows, total
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             raise no_schema(url) from None
@@ -75,15 +92,16 @@ def _sqlite_rows(url: str, phase: str | None) -> list[tuple[Any, ...]]:
         connection.close()
 
 
-def _postgres_rows(url: str, phase: str | None) -> list[tuple[Any, ...]]:
+def _postgres(url: str, params: dict[str, Any]) -> Rows:
     import psycopg
 
     conninfo = "postgresql://" + url.split("://", 1)[1]
+    marks = {"phase": "%(phase)s::text", "limit": "%(limit)s"}
     try:
         with psycopg.connect(conninfo, connect_timeout=5) as connection:
-            return connection.execute(
-                LIST_SQL.format(phase="%(phase)s::text"), {"phase": phase}
-            ).fetchall()
+            rows = connection.execute(LIST_SQL.format(**marks), params).fetchall()
+            row = connection.execute(COUNT_SQL.format(**marks), params).fetchone()
+            return rows, row[0] if row else 0
     except psycopg.errors.UndefinedTable:
         raise no_schema(url) from None
     except psycopg.OperationalError as exc:

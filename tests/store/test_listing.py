@@ -36,7 +36,9 @@ def two_trials(settings: Settings) -> None:
 
 
 def test_each_trial_with_its_progress_newest_first(settings: Settings, two_trials: None) -> None:
-    trials = list_trials(settings.store_url)
+    page = list_trials(settings.store_url)
+    trials = page.trials
+    assert page.total == 2
     assert [t.slug for t in trials] == ["acme-helpdesk-2026q4", "nimbus-cloud-migration-2027"]
     helpdesk = trials[0]
     assert (helpdesk.vendor, helpdesk.phase) == ("Acme Managed Services", "onboarding")
@@ -50,10 +52,15 @@ def test_each_trial_with_its_progress_newest_first(settings: Settings, two_trial
 
 
 def test_filter_by_phase(settings: Settings, two_trials: None) -> None:
-    assert [t.slug for t in list_trials(settings.store_url, Phase.DRAFT)] == [
-        "nimbus-cloud-migration-2027"
-    ]
-    assert list_trials(settings.store_url, Phase.CLOSED) == []
+    drafts = list_trials(settings.store_url, Phase.DRAFT)
+    assert [t.slug for t in drafts.trials] == ["nimbus-cloud-migration-2027"]
+    assert drafts.total == 1
+    assert list_trials(settings.store_url, Phase.CLOSED).total == 0
+
+
+def test_a_limit_keeps_the_newest_and_the_total(settings: Settings, two_trials: None) -> None:
+    page = list_trials(settings.store_url, limit=1)
+    assert [t.slug for t in page.trials] == ["acme-helpdesk-2026q4"] and page.total == 2
 
 
 def test_a_missing_store_is_reported_as_such(tmp_path: Path) -> None:
