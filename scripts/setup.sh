@@ -14,7 +14,6 @@ stamp=.venv/.installed
 wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  # compat mode puts the repo on sys.path with a .pth line: no import hook at every start
-  .venv/bin/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
   echo "$wanted" > "$stamp"
 fi
