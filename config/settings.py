@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = 5000
     debug: bool = Field(default=False, description="Show tracebacks of internal errors.")
+    vendor_connect_timeout: float = 3.0
+    vendor_read_timeout: float = 5.0
+    vendor_max_attempts: int = Field(default=6, ge=1)
+    vendor_backoff_initial: float = Field(default=0.2, gt=0)
+    vendor_backoff_max: float = Field(default=8.0, gt=0)
+    vendor_max_connections: int = Field(default=10, ge=1)
     actor: str = Field(
         default_factory=getpass.getuser,
         description="Who is recorded in the audit log for CLI actions.",
