@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cli.render import money
 from models.budget import LadderTotals
@@ -20,16 +21,26 @@ def print_report(out: Console, report: PlanReport) -> None:
     if report.ok and report.plan is not None:
         plan = report.plan
         out.print(
-            f"[green]valid[/]  {report.file}: trial {plan.trial} with "
-            f"{plan.vendor.name}, {len(warnings)} warning(s)"
+            Text.assemble(
+                ("valid", "green"),
+                f"  {report.file}: trial {plan.trial} "
+                f"with {plan.vendor.name}, {len(warnings)} warning(s)",
+            )
         )
     else:
         out.print(
-            f"[red]invalid[/]  {report.file}: {len(errors)} error(s), {len(warnings)} warning(s)"
+            Text.assemble(
+                ("invalid", "red"),
+                f"  {report.file}: {len(errors)} error(s), {len(warnings)} warning(s)",
+            )
         )
     for finding in report.findings:
         colour = "red" if finding.severity is Severity.ERROR else "yellow"
-        out.print(f"  [{colour}]{finding}[/]")
+        out.print(Text(f"  {finding}", style=colour))
+    if report.plan is None and errors and report.parsed:
+        out.print(
+            "  The pitfall checks (budget, ladder, exit, authority) run once these are fixed."
+        )
     if report.totals is not None and report.plan is not None:
         out.print(totals_table("Pilot budget", report.totals, report.plan.currency))
     if report.expansion_totals is not None and report.plan is not None:

@@ -16,7 +16,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def validate(
-    plans: Annotated[list[Path], typer.Argument(help="Plan files to check.", show_default=False)],
+    plans: Annotated[
+        list[Path],
+        typer.Argument(help="Plan files to check.", metavar="PLAN...", show_default=False),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Check plans for vague expectations, poor budgets and missing exits; exit 1 if any fail."""
@@ -36,7 +39,9 @@ def validate(
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the plan.")] = Path("trial.yaml"),
+    path: Annotated[Path, typer.Argument(help="Where to write the plan.", metavar="PATH")] = Path(
+        "trial.yaml"
+    ),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example plan to start from."""
@@ -53,7 +58,9 @@ def init(
 
 
 def create(
-    plan: Annotated[Path, typer.Argument(help="The plan file.", show_default=False)],
+    plan: Annotated[
+        Path, typer.Argument(help="The plan file.", metavar="PLAN", show_default=False)
+    ],
 ) -> None:
     """Validate a plan and store it as a draft trial."""
     from planfile import load_plan, require_valid

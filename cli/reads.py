@@ -46,7 +46,9 @@ def list_(
 
 
 def show(
-    trial: Annotated[str, typer.Argument(help="The trial id.", show_default=False)],
+    trial: Annotated[
+        str, typer.Argument(help="The trial id.", metavar="TRIAL", show_default=False)
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Show one trial: vendor, rungs, expectations, exit steps and its audit log."""

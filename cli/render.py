@@ -8,8 +8,8 @@ from rich.console import Console
 
 
 def console() -> Console:
-    """The console commands print to; messages wrap rather than being cut."""
-    return Console(highlight=False, soft_wrap=True)
+    """The console commands print to: plan text is never read as markup; lines wrap."""
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def money(value: Decimal) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from cli.render import console, money
 from store.listing import TrialPage
@@ -49,10 +50,13 @@ def trials_table(page: TrialPage) -> None:
 def trial_panels(detail: TrialDetail) -> None:
     """Print a trial's header, then its rungs, expectations, exit steps and audit log."""
     out, t = console(), detail.trial
-    out.print(f"[bold]{t.slug}[/]: {t.title}")
+    out.print(Text.assemble((t.slug, "bold"), f": {t.title}"))
     out.print(
-        f"vendor {detail.vendor.name} at {detail.vendor.base_url}, phase [bold]{t.phase}"
-        f"[/], engagement {t.engagement}"
+        Text.assemble(
+            f"vendor {detail.vendor.name} at {detail.vendor.base_url}, phase ",
+            (t.phase, "bold"),
+            f", engagement {t.engagement}",
+        )
     )
     out.print(
         f"budget: estimate {money(t.budget_estimate)} {t.currency}, contingency "

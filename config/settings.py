@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_path
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = 5000
     debug: bool = Field(default=False, description="Show tracebacks of internal errors.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Standard Webhooks secret (whsec_...) that vendors sign their webhooks with.",
+    )
     vendor_connect_timeout: float = 3.0
     vendor_read_timeout: float = 5.0
     vendor_max_attempts: int = Field(default=6, ge=1)
@@ -42,6 +46,13 @@ class Settings(BaseSettings):
     first_rung_max_share: Decimal = Decimal("0.20")
     first_rung_max_days: int = 10
     min_contingency: Decimal = Decimal("0.10")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_store(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("use a sqlite:/// or postgresql+psycopg:// URL")
+        return url
 
     @property
     def store_url(self) -> str:

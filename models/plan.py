@@ -88,6 +88,7 @@ class VendorApi(Section):
 
     base_url: AnyHttpUrl
     token: TokenRef
+    adapter: Slug = "work-api"  # maps a vendor's own API onto the contract
 
     @field_validator("token", mode="before")
     @classmethod

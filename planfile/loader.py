@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from models.budget import LadderTotals, ladder_totals
@@ -32,8 +33,8 @@ class LocatedFinding(BaseModel):
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        fix = f" Fix: {self.fix}." if self.fix else ""
-        return f"{where}: {self.severity}: {self.field}: {self.message}.{fix}"
+        fix = f" Fix: {_sentence(self.fix)}" if self.fix else ""
+        return f"{where}: {self.severity}: {self.field}: {_sentence(self.message)}{fix}"
 
 
 class PlanReport(BaseModel):
@@ -44,6 +45,7 @@ class PlanReport(BaseModel):
     findings: list[LocatedFinding] = []
     totals: LadderTotals | None = None
     expansion_totals: LadderTotals | None = None
+    parsed: bool = False  # the YAML was read; schema errors may still stop the rule checks
 
     @property
     def ok(self) -> bool:
@@ -67,14 +69,7 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
     try:
         data = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return _failed(
-            name,
-            line,
-            f"this is not valid YAML: {exc.problem or exc.context}",
-            "fix the YAML syntax at this line (indentation, quotes, colons)",
-        )
+        return _failed(name, *_yaml_problem(exc))
     if not isinstance(data, CommentedMap):
         return _failed(
             name,
@@ -85,9 +80,11 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
     try:
         plan = Plan.model_validate(_plain(data))
     except ValidationError as exc:
-        return PlanReport(file=name, findings=_locate(name, data, schema_findings(exc)))
+        findings = _locate(name, data, schema_findings(exc))
+        return PlanReport(file=name, findings=findings, parsed=True)
     report = PlanReport(
         file=name,
+        parsed=True,
         plan=plan,
         findings=_locate(name, data, check_plan(plan, policy)),
         totals=ladder_totals(plan.pilot, plan.rate_card, plan.budget),
@@ -104,6 +101,36 @@ def require_valid(report: PlanReport) -> Plan:
         errors = [str(f) for f in report.findings if f.severity is Severity.ERROR]
         raise PlanError("The plan is not valid:\n" + "\n".join(errors))
     return report.plan
+
+
+def _sentence(text: str) -> str:
+    """`text` ending in one full stop (or its own ? or !)."""
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _yaml_problem(exc: MarkedYAMLError) -> tuple[int | None, str, str]:
+    """Where a YAML error is, what it is, and how to fix it."""
+    problem = exc.problem_mark.line + 1 if exc.problem_mark else None
+    if isinstance(exc, DuplicateKeyError):
+        return (
+            problem,
+            f"this is not valid YAML: {exc.problem}",
+            "a key may appear once per mapping; keep one",
+        )
+    start = exc.context_mark.line + 1 if exc.context_mark else None
+    if start is not None and start != problem:
+        # The parser notices a mistake where it gives up; the construct began earlier.
+        what = f"{exc.context} that starts here is broken: {exc.problem} at line {problem}"
+        return (
+            start,
+            f"this is not valid YAML: {what}",
+            "close or fix that construct (brackets, quotes, indentation)",
+        )
+    return (
+        problem,
+        f"this is not valid YAML: {exc.problem or exc.context}",
+        "fix the YAML syntax at this line (indentation, quotes, colons)",
+    )
 
 
 def _failed(file: str, line: int | None, message: str, fix: str) -> PlanReport:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from config import Settings, get_settings
+from models.errors import StoreError
 from store.errors import no_schema, unreachable
 
 
@@ -29,7 +30,14 @@ def _engine(url: str, busy_timeout_ms: int) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create the data directory {folder}: {exc.strerror}. Set "
+                "TRIALS_DATA_DIR to a writable directory."
+            ) from None
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
     _tune_sqlite(engine, busy_timeout_ms)
     return engine

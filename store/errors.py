@@ -18,9 +18,15 @@ def shown(url: str) -> str:
 def unreachable(url: str, detail: object) -> StoreError:
     """The store cannot be used at all."""
     return StoreError(
-        f"Cannot use the state store at {shown(url)}: {str(detail).strip()}. Check that the "
+        f"Cannot use the state store at {shown(url)}: {_one_line(detail)} Check that the "
         "database is running and reachable, or set TRIALS_DATABASE_URL to one that is."
     )
+
+
+def _one_line(detail: object) -> str:
+    """A driver's multi-line message as one sentence."""
+    text = " ".join(str(detail).split())
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 def no_schema(url: str) -> SchemaMissingError:

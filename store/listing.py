@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,10 +76,12 @@ def _sqlite(url: str, params: dict[str, Any]) -> Rows:
     import sqlite3
 
     path = url.split(":///", 1)[-1]
+    if not Path(path).exists():
+        raise no_schema(url)  # nothing was ever stored here
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.OperationalError:
-        raise no_schema(url) from None  # no file yet: nothing was ever stored
+    except sqlite3.OperationalError as exc:
+        raise unreachable(url, exc) from None
     marks = {"phase": ":phase", "limit": ":limit"}
     try:
         rows = connection.execute(LIST_SQL.format(**marks), params).fetchall()

@@ -8,8 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 
 from config import Settings
+from models.errors import TrialsError
 from store.db import _translated, get_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,6 +52,13 @@ def ensure_schema(settings: Settings | None = None) -> None:
 
 def _run(action: object, revision: str, settings: Settings | None) -> None:
     config = _config()
-    with _translated(settings), get_engine(settings).begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)  # type: ignore[operator]
+    try:
+        with _translated(settings), get_engine(settings).begin() as connection:
+            config.attributes["connection"] = connection
+            action(config, revision)  # type: ignore[operator]
+    except CommandError as exc:
+        known = ", ".join(s.revision for s in ScriptDirectory.from_config(config).walk_revisions())
+        raise TrialsError(
+            f"Cannot migrate to '{revision}': {exc}. Use 'head', 'base' or one "
+            f"of the revisions {known}."
+        ) from None

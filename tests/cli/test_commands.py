@@ -9,8 +9,9 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from config import Settings
+from store import migrate
 from store.listing import list_trials
-from tests.conftest import EXAMPLES, line_of
+from tests.conftest import EXAMPLES, VALID_PLAN, line_of
 
 runner = CliRunner()
 HELPDESK = str(EXAMPLES / "helpdesk-takeover.yaml")
@@ -125,9 +126,51 @@ def test_an_unreachable_store_is_one_clear_line(monkeypatch) -> None:  # type: i
 
 
 def test_db_commands_report_the_revision(settings: Settings) -> None:
+    newest = migrate.head()
     current = runner.invoke(app, ["db", "current"])
-    assert current.exit_code == 0 and "revision 0001, newest 0001" in current.stdout
-    assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
+    assert current.exit_code == 0 and f"revision {newest}, newest {newest}" in current.stdout
+    refused = runner.invoke(app, ["db", "downgrade", "base"], input="n\n")
+    assert refused.exit_code == 1 and "lose their data" in refused.stdout
+    assert migrate.current(settings) == newest
+    assert runner.invoke(app, ["db", "downgrade", "base", "--yes"]).exit_code == 0
     assert "revision none (run `trials db upgrade`)" in runner.invoke(app, ["db", "current"]).stdout
     upgraded = runner.invoke(app, ["db", "upgrade"])
-    assert upgraded.exit_code == 0 and "at revision 0001" in upgraded.stdout
+    assert upgraded.exit_code == 0 and f"revision {newest}, newest" in upgraded.stdout
+
+
+def test_an_unknown_revision_is_refused_plainly(settings: Settings) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "9999"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Cannot migrate to '9999'")
+    assert "Use 'head', 'base' or one of the revisions" in result.stderr
+
+
+def test_an_unsupported_store_url_is_a_configuration_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRIALS_DATABASE_URL", "bogus://x")
+    result = runner.invoke(app, ["create", HELPDESK])
+    assert result.exit_code == 1
+    assert "Invalid configuration: TRIALS_DATABASE_URL" in result.stderr
+    assert "postgresql+psycopg://" in result.stderr
+
+
+def test_a_data_dir_that_is_a_file_is_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.delenv("TRIALS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TRIALS_DATA_DIR", str(blocker))
+    created = runner.invoke(app, ["create", HELPDESK])
+    assert created.exit_code == 1
+    assert f"Cannot create the data directory {blocker}" in created.stderr
+    assert "TRIALS_DATA_DIR" in created.stderr
+
+
+def test_plan_text_is_printed_as_written(settings: Settings, write_plan) -> None:  # type: ignore[no-untyped-def]
+    plan = write_plan(replace=("title: Pilot helpdesk", 'title: "Desk [/x] [bold]pilot"'))
+    assert runner.invoke(app, ["create", str(plan)]).exit_code == 0
+    shown = runner.invoke(app, ["show", "pilot-desk"])
+    assert shown.exit_code == 0 and "pilot-desk: Desk [/x] [bold]pilot" in shown.stdout
+    missing_exit = write_plan(VALID_PLAN[: VALID_PLAN.index("exit_plan:")])
+    result = runner.invoke(app, ["validate", str(missing_exit)])
+    assert "steps: [knowledge_transfer, data_return, access_revocation, final_invoice]}" in (
+        result.stdout
+    )

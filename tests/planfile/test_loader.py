@@ -46,11 +46,12 @@ def test_valid_plan_totals_are_exact_decimals(write_plan) -> None:  # type: igno
     assert report.totals.headroom == Decimal("1465.00")
 
 
-def test_malformed_yaml_names_the_line(write_plan) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_yaml_names_the_line_where_it_starts(write_plan) -> None:  # type: ignore[no-untyped-def]
     path = write_plan(replace=("  lead: 150\n", "  lead: [150\n"))
     finding = only_error(path)
-    assert finding.message.startswith("this is not valid YAML")
-    assert finding.line is not None and finding.line >= line_of(path, "lead: [150")
+    assert finding.message.startswith("this is not valid YAML: while parsing a flow sequence")
+    assert finding.line == line_of(path, "lead: [150")
+    assert "brackets" in finding.fix
     assert str(finding).startswith(f"{path}:{finding.line}: error:")
 
 
@@ -59,6 +60,7 @@ def test_duplicate_yaml_key_is_refused(write_plan) -> None:  # type: ignore[no-u
     finding = only_error(path)
     assert "not valid YAML" in finding.message and "duplicate key" in finding.message
     assert finding.line == line_of(path, "currency: EUR")
+    assert finding.fix == "a key may appear once per mapping; keep one"
 
 
 def test_unknown_key_suggests_the_right_one(write_plan) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +69,7 @@ def test_unknown_key_suggests_the_right_one(write_plan) -> None:  # type: ignore
     assert finding.field == "expectations[0].wieght"
     assert finding.line == line_of(path, "wieght: 3")
     assert finding.message == "unknown key 'wieght'" and "did you mean 'weight'" in finding.fix
+    assert str(finding).endswith("Fix: did you mean 'weight'?")
 
 
 def test_wrong_type_is_refused_with_the_value(write_plan) -> None:  # type: ignore[no-untyped-def]
