@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import db, plans, reads
+from cli import db, plans, reads, vendor_check
 from config import get_settings
 from models.errors import TrialsError
 
@@ -55,4 +55,5 @@ app.command()(plans.init)
 app.command()(plans.create)
 app.command("list")(reads.list_)
 app.command()(reads.show)
+app.command()(vendor_check.check_vendor)
 app.add_typer(db.app, name="db")
