@@ -67,3 +67,29 @@ def ladder_totals(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budg
         estimate=budget.estimate,
         cap=budget.cap,
     )
+
+
+class BudgetStatus(BaseModel):
+    """Earned-value view of a ladder: planned, earned and actual cost, and the forecast."""
+
+    planned: Decimal  # budget at completion: every rung's estimate
+    earned: Decimal  # estimates of the rungs done
+    actual: Decimal  # what the vendor has billed
+    forecast: Decimal  # estimate at completion, adjusted by cost performance
+    variance: Decimal  # planned minus forecast: negative means an overrun
+    cost_performance: Decimal | None  # earned / actual
+
+
+def budget_status(planned: Decimal, earned: Decimal, actual: Decimal) -> BudgetStatus:
+    """Estimate at completion = actual + remaining estimate / cost performance so far."""
+    cpi = (earned / actual) if actual > 0 and earned > 0 else None
+    remaining = planned - earned
+    forecast = cents(actual + (remaining / cpi if cpi else remaining))
+    return BudgetStatus(
+        planned=planned,
+        earned=earned,
+        actual=actual,
+        forecast=forecast,
+        variance=planned - forecast,
+        cost_performance=cpi.quantize(Decimal("0.001")) if cpi else None,
+    )

@@ -1,0 +1,86 @@
+"""The gates: whether to climb the next rung, and what the evaluation recommends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from models.plan import Gates
+from models.scoring import Scorecard
+
+
+class Choice(StrEnum):
+    """What can be decided at the evaluation gate."""
+
+    EXPAND = "expand"
+    EXTEND = "extend"
+    EXIT = "exit"
+
+
+class RungGate(BaseModel):
+    """The verdict after a rung: climb on, or stop and evaluate, with the reasons."""
+
+    climb: bool
+    reasons: list[str]
+
+
+class Recommendation(BaseModel):
+    """What the engine recommends at evaluation, and why."""
+
+    choice: Choice
+    rationale: list[str]
+
+
+def rung_gate(
+    card: Scorecard, spent: Decimal, next_estimate: Decimal | None, cap: Decimal
+) -> RungGate:
+    """Climb only if the expectations due so far are met and the cap allows the next rung."""
+    reasons = [
+        f"expectation '{line.id}' is due and "
+        + (
+            "was never measured"
+            if line.measured is None
+            else f"measured {line.measured} against {line.comparator} {line.target} {line.unit}"
+        )
+        for line in card.missed
+    ]
+    if next_estimate is None:
+        reasons.append("the ladder is complete")
+    elif spent + next_estimate > cap:
+        reasons.append(
+            f"the next rung's estimate {next_estimate} on top of {spent} spent "
+            f"would exceed the cap {cap}"
+        )
+    return RungGate(climb=not reasons, reasons=reasons)
+
+
+def recommend(
+    card: Scorecard, gates: Gates, forecast: Decimal, cap: Decimal, has_expansion: bool
+) -> Recommendation:
+    """Expand, extend or exit, from the score, the forecast against the cap, and the plan."""
+    score = card.score
+    if score is None:
+        return Recommendation(
+            choice=Choice.EXTEND,
+            rationale=[
+                "no expectation has come due yet, so there is nothing to judge the vendor on"
+            ],
+        )
+    rationale = [
+        f"weighted score {score:.0%} (expand at {gates.expand_at_score:.0%}, "
+        f"exit below {gates.exit_below_score:.0%})"
+    ]
+    rationale += [f"missed '{line.id}'" for line in card.missed]
+    if score < gates.exit_below_score:
+        return Recommendation(choice=Choice.EXIT, rationale=rationale)
+    if score < gates.expand_at_score:
+        return Recommendation(choice=Choice.EXTEND, rationale=rationale)
+    if forecast > cap:
+        rationale.append(f"but the forecast at completion {forecast} exceeds the cap {cap}")
+        return Recommendation(choice=Choice.EXTEND, rationale=rationale)
+    if not has_expansion:
+        rationale.append("but the plan has no expansion phase to open; add one to expand")
+        return Recommendation(choice=Choice.EXTEND, rationale=rationale)
+    return Recommendation(choice=Choice.EXPAND, rationale=rationale)

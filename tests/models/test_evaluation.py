@@ -1,0 +1,103 @@
+"""Scorecard, rung gate, recommendation and budget forecast, as pure rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from models.budget import budget_status
+from models.gates import Choice, recommend, rung_gate
+from models.plan import Comparator, Expectation, Gates, Source
+from models.scoring import meets, scorecard
+
+D = Decimal
+GATES = Gates(expand_at_score=D("0.8"), exit_below_score=D("0.6"))
+TODAY = date(2026, 11, 27)
+
+
+def expectation(
+    id: str,
+    metric: str,
+    comparator: str,
+    target: int,
+    weight: int = 1,
+    holds_from: str | None = "rung-1",
+    holds_by: date | None = None,
+) -> Expectation:
+    return Expectation(
+        id=id,
+        metric=metric,
+        comparator=Comparator(comparator),
+        target=D(target),
+        unit="u",
+        source=Source.VENDOR_METRICS,
+        holds_from=holds_from,
+        holds_by=holds_by,
+        weight=D(weight),
+    )
+
+
+EXPECTATIONS = [
+    expectation("response", "p90_minutes", "<=", 30, weight=3),
+    expectation("runbooks", "runbook_pages", ">=", 10, weight=1, holds_from="rung-2"),
+    expectation("cost", "run_cost", "<=", 4000, holds_from=None, holds_by=date(2027, 3, 31)),
+]
+
+
+def test_comparators() -> None:
+    assert meets(D(30), Comparator.LE, D(30)) and not meets(D(30), Comparator.LT, D(30))
+    assert meets(D("4.2"), Comparator.GE, D("4.2")) and meets(D(0), Comparator.EQ, D(0))
+
+
+def test_only_due_expectations_count_and_weights_apply() -> None:
+    card = scorecard(EXPECTATIONS, {"p90_minutes": D(25), "runbook_pages": D(3)}, ["rung-1"], TODAY)
+    assert [line.due for line in card.lines] == [True, False, False]
+    assert card.score == D("1.000")
+    card = scorecard(
+        EXPECTATIONS, {"p90_minutes": D(25), "runbook_pages": D(3)}, ["rung-1", "rung-2"], TODAY
+    )
+    assert card.score == D("0.750") and [line.id for line in card.missed] == ["runbooks"]
+
+
+def test_a_due_but_unmeasured_expectation_counts_as_missed() -> None:
+    card = scorecard(EXPECTATIONS, {}, ["rung-1"], date(2027, 4, 1))
+    assert card.score == D("0.000")
+    assert [(line.id, line.met) for line in card.due] == [("response", False), ("cost", False)]
+
+
+def test_the_gate_climbs_only_when_due_expectations_hold_and_the_cap_allows() -> None:
+    good = scorecard(EXPECTATIONS, {"p90_minutes": D(25)}, ["rung-1"], TODAY)
+    assert rung_gate(good, spent=D(800), next_estimate=D(2600), cap=D(14000)).climb
+    over = rung_gate(good, spent=D(12000), next_estimate=D(2600), cap=D(14000))
+    assert not over.climb and "would exceed the cap 14000" in over.reasons[0]
+    bad = scorecard(EXPECTATIONS, {"p90_minutes": D(45)}, ["rung-1"], TODAY)
+    gate = rung_gate(bad, spent=D(800), next_estimate=D(2600), cap=D(14000))
+    assert gate.reasons == ["expectation 'response' is due and measured 45 against <= 30 u"]
+    assert rung_gate(good, D(800), None, D(14000)).reasons == ["the ladder is complete"]
+
+
+def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
+    def card(minutes: int, pages: int):  # type: ignore[no-untyped-def]
+        return scorecard(
+            EXPECTATIONS,
+            {"p90_minutes": D(minutes), "runbook_pages": D(pages)},
+            ["rung-1", "rung-2"],
+            TODAY,
+        )
+
+    assert recommend(card(20, 12), GATES, D(9000), D(14000), True).choice is Choice.EXPAND
+    assert recommend(card(20, 3), GATES, D(9000), D(14000), True).choice is Choice.EXTEND
+    exit_ = recommend(card(60, 3), GATES, D(9000), D(14000), True)
+    assert exit_.choice is Choice.EXIT
+    assert exit_.rationale[0] == "weighted score 0% (expand at 80%, exit below 60%)"
+    over = recommend(card(20, 12), GATES, D(15000), D(14000), True)
+    assert over.choice is Choice.EXTEND and "exceeds the cap" in over.rationale[-1]
+    assert recommend(card(20, 12), GATES, D(9000), D(14000), False).choice is Choice.EXTEND
+
+
+def test_the_forecast_scales_the_remaining_work_by_cost_performance() -> None:
+    status = budget_status(planned=D(10000), earned=D(2000), actual=D(2800))
+    assert status.cost_performance == D("0.714")
+    assert status.forecast == D("14000.00") and status.variance == D("-4000.00")
+    fresh = budget_status(planned=D(10000), earned=D(0), actual=D(0))
+    assert fresh.forecast == D(10000) and fresh.cost_performance is None
