@@ -191,3 +191,20 @@ class AuditEntry(SQLModel, table=True):
     from_phase: str | None = Field(default=None, max_length=20)
     to_phase: str | None = Field(default=None, max_length=20)
     reason: str = Field(default="", sa_type=Text)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A signed vendor webhook, recorded once per webhook-id exactly as it arrived."""
+
+    __tablename__ = "webhook_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: str = Field(max_length=200, unique=True)
+    vendor: str = Field(max_length=200)
+    type: str = Field(max_length=40)
+    trial: str = Field(max_length=200, index=True)
+    subject: str = Field(max_length=200)
+    body_sha256: str = Field(max_length=64)
+    payload: str = Field(sa_type=Text)  # the signed body, byte for byte as text
+    occurred_at: datetime = _when()
+    received_at: datetime = _when(default_factory=utcnow)

@@ -23,6 +23,7 @@ from store.db import get_engine
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
+    "webhook_event",
     "audit_log",
     "exit_step",
     "decision",

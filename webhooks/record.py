@@ -1,0 +1,80 @@
+"""Record an accepted delivery exactly once, keyed by its webhook-id."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from config import Settings
+from models.tables import WebhookEvent, utcnow
+from store.db import read_session, write_session
+from vendor.contract import WebhookEvent as WebhookBody
+from webhooks.body import occurred_utc
+from webhooks.errors import ReplayedId
+from webhooks.verify import Delivery
+
+
+class Outcome(StrEnum):
+    """What recording a delivery did."""
+
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+
+
+def record_delivery(
+    *, settings: Settings, vendor: str, delivery: Delivery, event: WebhookBody
+) -> Outcome:
+    """Insert the delivery once; its id again is a duplicate with the same body, else a replay."""
+    row = _row(vendor=vendor, delivery=delivery, event=event)
+    try:
+        with write_session(settings) as session:
+            seen = _seen(session=session, webhook_id=row.webhook_id)
+            if seen is None:
+                session.add(row)
+    except IntegrityError:
+        # PostgreSQL only: a concurrent delivery of the same id committed between our
+        # read and our insert (SQLite's write session holds the lock from its start).
+        with read_session(settings) as session:
+            seen = _seen(session=session, webhook_id=row.webhook_id)
+        if seen is None:
+            raise
+    if seen is None:
+        return Outcome.RECORDED
+    if seen == (row.vendor, row.body_sha256):
+        return Outcome.DUPLICATE
+    raise ReplayedId(
+        f"webhook-id {row.webhook_id!r} was recorded {_how_differs(seen, row)}. A webhook-id "
+        "names one message: retry it with the same body, or send a new message with a new id."
+    )
+
+
+def _row(*, vendor: str, delivery: Delivery, event: WebhookBody) -> WebhookEvent:
+    return WebhookEvent(
+        webhook_id=delivery.webhook_id,
+        vendor=vendor,
+        type=event.type.value,
+        trial=event.trial,
+        subject=event.subject,
+        body_sha256=hashlib.sha256(delivery.body.encode("utf-8")).hexdigest(),
+        payload=delivery.body,
+        occurred_at=occurred_utc(event),
+        received_at=utcnow(),
+    )
+
+
+def _seen(*, session: Session, webhook_id: str) -> tuple[str, str] | None:
+    found = session.exec(
+        select(WebhookEvent.vendor, WebhookEvent.body_sha256).where(
+            WebhookEvent.webhook_id == webhook_id
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _how_differs(seen: tuple[str, str], row: WebhookEvent) -> str:
+    if seen[0] != row.vendor:
+        return "for another vendor"
+    return "with a different body"
