@@ -51,6 +51,8 @@ class Trial(SQLModel, table=True):
     budget_cap: Decimal = _money()
     plan_json: str = Field(sa_type=Text)
     plan_sha256: str = Field(max_length=64)
+    waiting_for: str | None = Field(default=None, max_length=200)  # e.g. "vendor: rung-2"
+    waiting_since: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
 
@@ -208,3 +210,38 @@ class WebhookEvent(SQLModel, table=True):
     payload: str = Field(sa_type=Text)  # the signed body, byte for byte as text
     occurred_at: datetime = _when()
     received_at: datetime = _when(default_factory=utcnow)
+
+
+class VendorEffect(SQLModel, table=True):
+    """A side effect at the vendor: the intent, written before the call, then its outcome."""
+
+    __tablename__ = "vendor_effect"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    key: str = Field(max_length=200, unique=True)  # the Idempotency-Key sent, every attempt
+    kind: str = Field(max_length=30)
+    request_json: str = Field(sa_type=Text)
+    status: str = Field(default="intent", max_length=20)  # intent -> done
+    vendor_ref: str | None = Field(default=None, max_length=200)
+    response_json: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _when(default_factory=utcnow)
+    completed_at: datetime | None = _when(default=None)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file fetched from the vendor and archived: a deliverable, a KT document, an export."""
+
+    __tablename__ = "stored_file"
+    __table_args__ = (UniqueConstraint("trial_id", "kind", "vendor_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
+    kind: str = Field(max_length=30)  # deliverable, kt_document, data_export
+    vendor_ref: str = Field(max_length=200)
+    name: str = Field(max_length=500)
+    size: int
+    sha256: str = Field(max_length=64)
+    path: str = Field(max_length=1000)  # relative to the data directory
+    fetched_at: datetime = _when(default_factory=utcnow)

@@ -24,6 +24,8 @@ from store.db import get_engine
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
     "webhook_event",
+    "stored_file",
+    "vendor_effect",
     "audit_log",
     "exit_step",
     "decision",

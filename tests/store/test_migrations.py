@@ -37,3 +37,19 @@ def test_migrations_match_the_models(settings: Settings) -> None:
 def test_ensure_schema_is_a_no_op_at_head(settings: Settings) -> None:
     migrate.ensure_schema(settings)
     assert migrate.current(settings) == migrate.head()
+
+
+def test_the_newest_migration_goes_down_and_up_with_trials_stored(settings: Settings) -> None:
+    from planfile import load_plan, require_valid
+    from store.db import read_session, write_session
+    from store.trials import create_trial, trial_detail
+    from tests.conftest import EXAMPLES
+
+    plan = require_valid(load_plan(EXAMPLES / "helpdesk-takeover.yaml", settings.policy))
+    with write_session(settings) as session:
+        create_trial(session=session, plan=plan, actor="tester")
+    migrate.downgrade("-1", settings)
+    migrate.upgrade("head", settings)
+    with read_session(settings) as session:
+        detail = trial_detail(session=session, slug=plan.trial)
+    assert detail.trial.waiting_for is None and len(detail.rungs) == 3
