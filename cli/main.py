@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import db, plans, reads, vendor_check
+from cli import db, plans, reads, simulator, vendor_check, webhooks
 from config import get_settings
 from models.errors import TrialsError
 
@@ -56,4 +56,6 @@ app.command()(plans.create)
 app.command("list")(reads.list_)
 app.command()(reads.show)
 app.command()(vendor_check.check_vendor)
+app.command()(webhooks.webhooks)
+app.command()(simulator.simulator)
 app.add_typer(db.app, name="db")

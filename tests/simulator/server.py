@@ -1,0 +1,59 @@
+"""Serve ASGI apps for tests: uvicorn in a background thread, on a free local port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+TOKEN = "sim-token"
+
+
+@contextmanager
+def serve(app: ASGIApp, startup_timeout: float = 10.0) -> Iterator[str]:
+    """Run `app` until the block ends; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def wait_healthy(base_url: str, timeout: float = 10.0) -> None:
+    """Return once `GET /v1/health` answers 200."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base_url}/v1/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{base_url}/v1/health did not answer within {timeout} s")
+        time.sleep(0.02)
+
+
+def vendor_client(base_url: str, token: str = TOKEN, timeout: float = 5.0) -> httpx.Client:
+    """An httpx client for the simulator's API, authenticated with `token`."""
+    return httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+    )
