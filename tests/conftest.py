@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import Settings
+from simulator.app import create_app
+from simulator.config import SimulatorConfig
+from simulator.serve import serve, wait_healthy
 from store import migrate
 from store.db import get_engine
 
@@ -170,3 +174,19 @@ def line_of(path: Path, snippet: str, occurrence: int = 1) -> int:
     lines = [n for n, line in enumerate(path.read_text().splitlines(), start=1) if snippet in line]
     assert len(lines) >= occurrence, f"{snippet!r} occurs {len(lines)} times in {path}"
     return lines[occurrence - 1]
+
+
+StartSimulator = Callable[[SimulatorConfig], str]
+
+
+@pytest.fixture
+def simulator_server() -> Iterator[StartSimulator]:
+    """Start a simulator for a config and return its base URL; every one stops after the test."""
+    with ExitStack() as running:
+
+        def start(config: SimulatorConfig) -> str:
+            base_url = running.enter_context(serve(create_app(config)))
+            wait_healthy(base_url)
+            return base_url
+
+        yield start

@@ -25,6 +25,7 @@ EXPECTATIONS: list[dict[str, Any]] = [
     },
 ]
 RATES = {"engineer": 95, "lead": 140}
+TOKEN = "sim-token"
 
 
 def order(client_ref: str = "acme-helpdesk:pilot:rung-1", **changes: Any) -> dict[str, Any]:
@@ -71,3 +72,10 @@ def ledger(client: httpx.Client) -> dict[str, Any]:
     """The simulator's side-effect ledger."""
     data: dict[str, Any] = client.get("/admin/ledger").json()
     return data
+
+
+def vendor_client(base_url: str, token: str = TOKEN, timeout: float = 5.0) -> httpx.Client:
+    """An httpx client for the simulator's API, authenticated with `token`."""
+    return httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+    )

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from simulator.config import SimulatorConfig
-from tests.simulator.conftest import StartSimulator
-from tests.simulator.server import vendor_client
+from tests.conftest import StartSimulator
+from tests.simulator.helpers import vendor_client
 
 
 @pytest.mark.parametrize(

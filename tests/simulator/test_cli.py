@@ -11,7 +11,8 @@ import httpx
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.simulator.server import vendor_client, wait_healthy
+from simulator.serve import wait_healthy
+from tests.simulator.helpers import vendor_client
 
 
 def free_port() -> int:

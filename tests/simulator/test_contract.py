@@ -16,7 +16,8 @@ from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from simulator.errors import IDEMPOTENCY_HEADER
 from simulator.openapi import SPEC_PATH, render
-from tests.simulator.server import TOKEN, serve, wait_healthy
+from simulator.serve import serve, wait_healthy
+from tests.simulator.helpers import TOKEN
 
 CONFIG = SchemathesisConfig.from_dict(
     {

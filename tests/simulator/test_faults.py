@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 
 from simulator.config import ProfileName, SimulatorConfig
-from tests.simulator.conftest import StartSimulator
-from tests.simulator.helpers import create, ledger, order
-from tests.simulator.server import vendor_client
+from tests.conftest import StartSimulator
+from tests.simulator.helpers import create, ledger, order, vendor_client
 
 CLIENT_TIMEOUT = 0.4
 

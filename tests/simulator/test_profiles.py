@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from simulator.config import ProfileName, SimulatorConfig
-from tests.simulator.conftest import StartSimulator
+from tests.conftest import StartSimulator
 from tests.simulator.helpers import (
     EXPECTATIONS,
     TRIAL,
@@ -21,8 +21,8 @@ from tests.simulator.helpers import (
     estimate,
     ledger,
     order,
+    vendor_client,
 )
-from tests.simulator.server import vendor_client
 
 FROZEN = 10_000.0
 

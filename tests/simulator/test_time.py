@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 
 from simulator.config import SimulatorConfig
-from tests.simulator.conftest import StartSimulator
-from tests.simulator.helpers import TRIAL, acknowledge, advance, create, order
-from tests.simulator.server import vendor_client
+from tests.conftest import StartSimulator
+from tests.simulator.helpers import TRIAL, acknowledge, advance, create, order, vendor_client
 
 FROZEN = 10_000.0  # real seconds per simulated day: time stands still unless advanced
 

@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from simulator.config import SimulatorConfig
-from tests.simulator.conftest import StartSimulator
-from tests.simulator.helpers import TRIAL, create, order
-from tests.simulator.server import serve, vendor_client
+from simulator.serve import serve
+from tests.conftest import StartSimulator
+from tests.simulator.helpers import TRIAL, create, order, vendor_client
 from vendor.contract import WebhookEvent
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from simulator.config import SimulatorConfig
-from tests.simulator.conftest import StartSimulator
-from tests.simulator.helpers import create, ledger, order
-from tests.simulator.server import vendor_client
+from tests.conftest import StartSimulator
+from tests.simulator.helpers import create, ledger, order, vendor_client
 
 
 def test_same_key_and_body_replays_the_first_item(simulator_server: StartSimulator) -> None:

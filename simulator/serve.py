@@ -1,4 +1,4 @@
-"""Serve ASGI apps for tests: uvicorn in a background thread, on a free local port."""
+"""Serve an ASGI app in this process: uvicorn in a background thread, on a free local port."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
-
-TOKEN = "sim-token"
 
 
 @contextmanager
@@ -50,10 +48,3 @@ def wait_healthy(base_url: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{base_url}/v1/health did not answer within {timeout} s")
         time.sleep(0.02)
-
-
-def vendor_client(base_url: str, token: str = TOKEN, timeout: float = 5.0) -> httpx.Client:
-    """An httpx client for the simulator's API, authenticated with `token`."""
-    return httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
-    )
