@@ -16,19 +16,30 @@ from vendor.client import VendorClient
 from vendor.contract import WorkItemCreate
 from vendor.errors import VendorAuthError, VendorUnavailable
 
-QUICK = Settings(vendor_read_timeout=0.5, vendor_connect_timeout=0.5, vendor_max_attempts=10,
-                 vendor_backoff_initial=0.01, vendor_backoff_max=0.1)
+QUICK = Settings(
+    vendor_read_timeout=0.5,
+    vendor_connect_timeout=0.5,
+    vendor_max_attempts=10,
+    vendor_backoff_initial=0.01,
+    vendor_backoff_max=0.1,
+)
 
 
 def connect(base_url: str, token: str = TOKEN, settings: Settings = QUICK) -> VendorClient:
-    return VendorClient(vendor="Sim", base_url=base_url, token=SecretStr(token),
-                        settings=settings)
+    return VendorClient(vendor="Sim", base_url=base_url, token=SecretStr(token), settings=settings)
 
 
 async def test_200_creations_against_a_flaky_vendor_make_exactly_200_items(
-        simulator_server: StartSimulator) -> None:
-    base = simulator_server(SimulatorConfig(profile=ProfileName.FLAKY, fault_rate=0.25,
-                                            slow_seconds=(0.05, 0.1), timeout_seconds=1.0))
+    simulator_server: StartSimulator,
+) -> None:
+    base = simulator_server(
+        SimulatorConfig(
+            profile=ProfileName.FLAKY,
+            fault_rate=0.25,
+            slow_seconds=(0.05, 0.1),
+            timeout_seconds=1.0,
+        )
+    )
     gate = asyncio.Semaphore(20)
 
     async def create(client: VendorClient, n: int) -> str:
@@ -58,15 +69,17 @@ async def test_a_wrong_token_is_an_auth_error_not_retried(simulator_server: Star
 
 
 async def test_a_ghost_vendor_times_out_and_says_so(simulator_server: StartSimulator) -> None:
-    base = simulator_server(SimulatorConfig(profile=ProfileName.GHOST, ghost_after_requests=1,
-                                            hang_seconds=5))
+    base = simulator_server(
+        SimulatorConfig(profile=ProfileName.GHOST, ghost_after_requests=1, hang_seconds=5)
+    )
     settings = QUICK.model_copy(update={"vendor_max_attempts": 2})
     async with connect(base, settings=settings) as client:
         await client.whoami()
         with pytest.raises(VendorUnavailable) as raised:
             await client.whoami()
     assert str(raised.value) == (
-        "Vendor Sim, auth check: no answer in time (timeout) (gave up after 2 attempts).")
+        "Vendor Sim, auth check: no answer in time (timeout) (gave up after 2 attempts)."
+    )
 
 
 async def test_an_unreachable_host_is_named(unused_tcp_port: int) -> None:
