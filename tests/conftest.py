@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -190,3 +191,13 @@ def simulator_server() -> Iterator[StartSimulator]:
             return base_url
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """A temporary Prefect server for the session, persisting events quickly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        patch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL", "0.2")
+        with prefect_test_harness():
+            yield

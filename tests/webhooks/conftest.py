@@ -25,7 +25,6 @@ from prefect.events import Event
 from prefect.events.clients import AssertingPassthroughEventsClient
 from prefect.events.filters import EventFilter, EventIDFilter, EventNameFilter, EventResourceFilter
 from prefect.events.worker import EventsWorker
-from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 from standardwebhooks import Webhook
 
@@ -37,16 +36,6 @@ SECRET = "whsec_" + base64.b64encode(b"vendor-trials-webhook-test-key!!").decode
 VENDOR = "acme"
 TRIAL = "pilot-desk"
 Emitted = Callable[[], list[Event]]
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """A temporary Prefect server for the session, persisting events quickly."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        patch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL", "0.2")
-        with prefect_test_harness():
-            yield
 
 
 @pytest.fixture(autouse=True)
