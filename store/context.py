@@ -1,0 +1,33 @@
+"""Load what a flow needs to know about a trial, in one read."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models.context import TrialContext, VendorInfo
+from models.phases import Phase
+from models.plan import Plan
+from models.tables import Vendor
+from store.trials import get_trial
+
+
+def load_context(*, session: Session, slug: str) -> TrialContext:
+    """The trial's id, phase, engagement, vendor and plan."""
+    trial = get_trial(session=session, slug=slug)
+    assert trial.id is not None
+    vendor = session.get_one(Vendor, trial.vendor_id)
+    plan = Plan.model_validate_json(trial.plan_json)
+    info = VendorInfo(
+        name=vendor.name,
+        base_url=vendor.base_url,
+        token=plan.vendor.api.token,
+        adapter=plan.vendor.api.adapter,
+    )
+    return TrialContext(
+        slug=trial.slug,
+        trial_id=trial.id,
+        phase=Phase(trial.phase),
+        engagement=trial.engagement,
+        vendor=info,
+        plan=plan,
+    )

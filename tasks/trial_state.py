@@ -1,0 +1,123 @@
+"""DB-write tasks on a trial's state: each one short transaction, safe to repeat."""
+
+from __future__ import annotations
+
+import json
+
+from prefect import task
+from sqlmodel import select
+
+from config import get_settings
+from models.context import TrialContext
+from models.keys import idempotency_key
+from models.phases import Phase
+from models.tables import Decision, ExitStep, Trial, utcnow
+from store.context import load_context
+from store.db import read_session, write_session
+from store.effects import record_intent, record_outcome
+from store.phases import change_phase
+from vendor.contract import AccessGrant
+
+
+@task
+def load_trial(slug: str) -> TrialContext:
+    """Read the trial, its vendor and its plan."""
+    with read_session() as session:
+        return load_context(session=session, slug=slug)
+
+
+@task
+def move_phase(slug: str, to: Phase, reason: str) -> bool:
+    """Move the trial to `to` with an audit row; a repeat is a no-op."""
+    with write_session() as session:
+        return change_phase(
+            session=session, slug=slug, to=to, actor=get_settings().actor, reason=reason
+        )
+
+
+@task
+def set_waiting(slug: str, what: str | None) -> None:
+    """Record what the trial waits for, and since when (None: not waiting)."""
+    with write_session() as session:
+        trial = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        if trial.waiting_for != what:
+            trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
+            session.add(trial)
+
+
+@task
+def save_intent(trial_id: int, key: str, kind: str, request_json: str) -> str:
+    """Write the intent before the vendor call; return its status (intent or done)."""
+    with write_session() as session:
+        return record_intent(
+            session=session, trial_id=trial_id, key=key, kind=kind, request_json=request_json
+        ).status
+
+
+@task
+def save_outcome(key: str, vendor_ref: str, response_json: str) -> None:
+    """Record what the vendor answered to the effect with `key`."""
+    with write_session() as session:
+        record_outcome(session=session, key=key, vendor_ref=vendor_ref, response_json=response_json)
+
+
+@task
+def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
+    """Give each access grant its own revocation step on the exit plan; return how many are new."""
+    with write_session() as session:
+        known = set(
+            session.exec(
+                select(ExitStep.target).where(
+                    ExitStep.trial_id == trial.trial_id, ExitStep.kind == "access_revocation"
+                )
+            )
+        )
+        base = max(
+            session.exec(
+                select(ExitStep.position).where(ExitStep.trial_id == trial.trial_id)
+            ).all(),
+            default=0,
+        )
+        new = [g for g in grants if g.id not in known]
+        for offset, grant in enumerate(new, start=1):
+            session.add(
+                ExitStep(
+                    trial_id=trial.trial_id,
+                    kind="access_revocation",
+                    position=base + offset,
+                    target=grant.id,
+                    detail=grant.model_dump_json(),
+                    idempotency_key=idempotency_key(trial.slug, 1, "exit", "revoke", grant.id),
+                )
+            )
+        return len(new)
+
+
+@task
+def record_decision(
+    trial_id: int,
+    gate: str,
+    choice: str,
+    recommendation: str | None,
+    reason: str,
+    decided_by: str,
+    evidence: dict[str, object],
+) -> None:
+    """Record the decision at a gate once: who, when, why, and the evidence."""
+    with write_session() as session:
+        done = session.exec(
+            select(Decision.id).where(Decision.trial_id == trial_id, Decision.gate == gate)
+        ).first()
+        if done is not None:
+            return
+        session.add(
+            Decision(
+                trial_id=trial_id,
+                gate=gate,
+                choice=choice,
+                recommendation=recommendation,
+                reason=reason,
+                decided_by=decided_by,
+                evidence_json=json.dumps(evidence, default=str),
+            )
+        )
