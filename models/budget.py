@@ -93,3 +93,10 @@ def budget_status(planned: Decimal, earned: Decimal, actual: Decimal) -> BudgetS
         variance=planned - forecast,
         cost_performance=cpi.quantize(Decimal("0.001")) if cpi else None,
     )
+
+
+def forecast_cost(estimate: Decimal, earned: Decimal, actual: Decimal) -> Decimal:
+    """What a rung estimated at `estimate` will cost at the vendor's cost performance so far."""
+    if earned <= 0 or actual <= earned:
+        return estimate  # no history yet, or on budget: take the estimate
+    return cents(estimate * actual / earned)

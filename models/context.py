@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from models.phases import Phase
-from models.plan import Plan, TokenRef
+from models.plan import Budget, Expectation, Plan, TokenRef
 
 
 class VendorInfo(BaseModel):
@@ -26,3 +26,17 @@ class TrialContext(BaseModel):
     engagement: int
     vendor: VendorInfo
     plan: Plan
+
+    @property
+    def expectations(self) -> list[Expectation]:
+        """The expectations of the current engagement: the pilot's, or the expansion's."""
+        if self.engagement > 1 and self.plan.expansion is not None:
+            return self.plan.expansion.expectations
+        return self.plan.expectations
+
+    @property
+    def budget(self) -> Budget:
+        """The budget of the current engagement."""
+        if self.engagement > 1 and self.plan.expansion is not None:
+            return self.plan.expansion.budget
+        return self.plan.budget

@@ -50,8 +50,8 @@ def rung_gate(
         reasons.append("the ladder is complete")
     elif spent + next_estimate > cap:
         reasons.append(
-            f"the next rung's estimate {next_estimate} on top of {spent} spent "
-            f"would exceed the cap {cap}"
+            f"the next rung, forecast at {next_estimate} at the cost performance so far, "
+            f"on top of {spent} spent would exceed the cap {cap}"
         )
     return RungGate(climb=not reasons, reasons=reasons)
 

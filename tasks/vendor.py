@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from prefect import Task, task
@@ -9,7 +11,19 @@ from prefect.client.schemas.objects import State, TaskRun
 
 from models.context import VendorInfo
 from tasks.connection import vendor_api
-from vendor.contract import AccessGrant, Ack, AckRequest, WhoAmI
+from vendor.contract import (
+    AccessGrant,
+    Ack,
+    AckRequest,
+    Deliverable,
+    Invoice,
+    Metric,
+    TimesheetLine,
+    WhoAmI,
+    WorkItem,
+    WorkItemCreate,
+    WorkStatus,
+)
 from vendor.errors import VendorUnavailable
 
 
@@ -47,3 +61,49 @@ async def list_grants(vendor: VendorInfo, trial: str) -> list[AccessGrant]:
 async def acknowledge(vendor: VendorInfo, trial: str, terms: AckRequest, key: str) -> Ack:
     """Have the vendor acknowledge the expectations."""
     return await (await vendor_api(vendor)).acknowledge(trial, terms, key)
+
+
+@vendor_call
+async def create_work_item(vendor: VendorInfo, item: WorkItemCreate, key: str) -> WorkItem:
+    """Hand a rung to the vendor: found by client reference if a past attempt made it."""
+    return await (await vendor_api(vendor)).ensure_work_item(item, key)
+
+
+@vendor_call
+async def wait_for_delivery(vendor: VendorInfo, item_id: str, within: float) -> WorkItem:
+    """Poll the work item with backoff until delivered or `within` seconds pass."""
+    api = await vendor_api(vendor)
+    deadline, pause = time.monotonic() + within, 0.05
+    item = await api.work_item(item_id)
+    while item.status not in (WorkStatus.DELIVERED, WorkStatus.REJECTED):
+        if time.monotonic() + pause > deadline:
+            return item
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 5.0)
+        item = await api.work_item(item_id)
+    return item
+
+
+@vendor_call
+async def list_deliverables(vendor: VendorInfo, item_id: str) -> list[Deliverable]:
+    """The files the vendor delivered for a work item."""
+    return await (await vendor_api(vendor)).deliverables(item_id)
+
+
+@vendor_call
+async def download_deliverable(vendor: VendorInfo, deliverable: Deliverable) -> bytes:
+    """A deliverable's bytes, checked against its sha256."""
+    return await (await vendor_api(vendor)).download_deliverable(deliverable)
+
+
+@vendor_call
+async def read_metrics(vendor: VendorInfo, trial: str) -> list[Metric]:
+    """The vendor's measurements for the trial."""
+    return await (await vendor_api(vendor)).metrics(trial)
+
+
+@vendor_call
+async def read_costs(vendor: VendorInfo, trial: str) -> tuple[list[TimesheetLine], list[Invoice]]:
+    """Timesheets and invoices for the trial."""
+    api = await vendor_api(vendor)
+    return await api.timesheets(trial), await api.invoices(trial)

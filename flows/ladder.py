@@ -1,0 +1,83 @@
+"""The pilot ladder: small projects first, one rung at a time, climbing while the gate holds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+
+from models.budget import forecast_cost
+from models.gates import rung_gate
+from models.phases import Phase
+from models.scoring import scorecard
+from tasks.ladder import (
+    archive_deliverable,
+    mark_rung,
+    read_gate_inputs,
+    rungs_to_climb,
+    save_costs,
+    save_measurements,
+    stop_ladder,
+)
+from tasks.reporting import announce, show_progress, start_progress
+from tasks.trial_state import load_trial, move_phase, save_intent, save_outcome, set_waiting
+from tasks.vendor import (
+    create_work_item,
+    download_deliverable,
+    list_deliverables,
+    read_costs,
+    read_metrics,
+    wait_for_delivery,
+)
+from vendor.contract import WorkStatus
+from vendor.orders import work_order
+
+
+@flow(name="ladder", flow_run_name="ladder-{slug}")
+async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
+    """Climb the open rungs in order; return "evaluating", or "waiting" for the vendor."""
+    trial = load_trial(slug)
+    if trial.phase is not Phase.PILOTING:
+        return trial.phase
+    rungs = rungs_to_climb(trial)
+    progress = await start_progress(slug, f"{len(rungs)} rungs to climb")
+    for number, rung in enumerate(rungs):
+        order = work_order(
+            trial, rung.rung_key, rung.title, rung.due_in_days, client_ref=rung.idempotency_key
+        )
+        save_intent(trial.trial_id, rung.idempotency_key, "work_item", order.model_dump_json())
+        item = await create_work_item(trial.vendor, order, rung.idempotency_key)
+        save_outcome(rung.idempotency_key, item.id, item.model_dump_json())
+        mark_rung(rung, "submitted", item.id)
+
+        item = await wait_for_delivery(trial.vendor, item.id, wait_seconds)
+        if item.status is not WorkStatus.DELIVERED:
+            set_waiting(slug, f"vendor to deliver {rung.rung_key} ({item.status})")
+            return "waiting"
+        set_waiting(slug, None)
+        for deliverable in await list_deliverables(trial.vendor, item.id):
+            content = await download_deliverable(trial.vendor, deliverable)
+            archive_deliverable(trial, rung, deliverable, content)
+        rung = rung.model_copy(update={"vendor_ref": item.id})
+        save_measurements(trial, rung, await read_metrics(trial.vendor, slug))
+        lines, invoices = await read_costs(trial.vendor, slug)
+        save_costs(trial, rung, lines, invoices)
+        mark_rung(rung, "delivered")
+
+        inputs = read_gate_inputs(trial)
+        card = scorecard(trial.expectations, inputs.measured, inputs.rungs_done, date.today())
+        after = rungs[number + 1] if number + 1 < len(rungs) else None
+        forecast = forecast_cost(after.estimate, inputs.earned, inputs.spent) if after else None
+        gate = rung_gate(card, inputs.spent, forecast, trial.budget.cap)
+        if gate.climb or gate.reasons == ["the ladder is complete"]:
+            mark_rung(rung, "accepted")
+            announce(
+                "trials.rung.completed", slug, {"rung": rung.rung_key, "spent": str(inputs.spent)}
+            )
+            await show_progress(progress, number + 1, len(rungs))
+            continue
+        stop_ladder(rung, gate.reasons)
+        announce("trials.ladder.stopped", slug, {"rung": rung.rung_key, "reasons": gate.reasons})
+        break
+    move_phase(slug, Phase.EVALUATING, "the ladder ended: climbed every rung or stopped at a gate")
+    return Phase.EVALUATING

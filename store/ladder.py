@@ -1,0 +1,197 @@
+"""The ladder in the store: open rungs, their progress, and what the gate needs to know."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from models.tables import AuditEntry, CostEntry, Expectation, Measurement, PilotTask, utcnow
+from vendor.contract import Invoice, Metric, TimesheetLine
+
+
+class RungView(BaseModel):
+    """A rung as the ladder flow needs it."""
+
+    id: int
+    rung_key: str
+    title: str
+    position: int
+    estimate: Decimal
+    due_in_days: int
+    status: str
+    vendor_ref: str | None
+    idempotency_key: str
+
+
+class GateInputs(BaseModel):
+    """What the rung gate weighs: latest measurements, rungs done, money spent and earned."""
+
+    measured: dict[str, Decimal]
+    rungs_done: list[str]
+    spent: Decimal
+    earned: Decimal
+
+
+def open_rungs(*, session: Session, trial_id: int, engagement: int) -> list[RungView]:
+    """The engagement's rungs not yet accepted or stopped, lowest first."""
+    rows = session.exec(
+        select(PilotTask)
+        .where(
+            PilotTask.trial_id == trial_id,
+            PilotTask.engagement == engagement,
+            col(PilotTask.status).not_in(["accepted", "stopped"]),
+        )
+        .order_by(col(PilotTask.position))
+    )
+    return [RungView.model_validate(row, from_attributes=True) for row in rows]
+
+
+def set_rung_status(
+    *, session: Session, rung_id: int, status: str, vendor_ref: str | None = None
+) -> None:
+    """Move a rung along planned -> submitted -> delivered -> accepted | stopped."""
+    rung = session.get_one(PilotTask, rung_id)
+    rung.status = status
+    if vendor_ref is not None:
+        rung.vendor_ref = vendor_ref
+        rung.submitted_at = rung.submitted_at or utcnow()
+    if status == "delivered":
+        rung.completed_at = rung.completed_at or utcnow()
+    session.add(rung)
+
+
+def stop_rung(*, session: Session, rung_id: int, actor: str, reasons: list[str]) -> None:
+    """Stop the ladder at this rung and record why."""
+    rung = session.get_one(PilotTask, rung_id)
+    rung.status = "stopped"
+    session.add(rung)
+    session.add(
+        AuditEntry(
+            trial_id=rung.trial_id,
+            actor=actor,
+            action="ladder_stopped",
+            reason=f"at {rung.rung_key}: " + "; ".join(reasons),
+        )
+    )
+
+
+def record_measurements(
+    *, session: Session, trial_id: int, rung: RungView, engagement: int, metrics: list[Metric]
+) -> int:
+    """One measurement per expectation metric for this rung's work item; return how many new."""
+    expectations = {
+        e.metric: e
+        for e in session.exec(
+            select(Expectation).where(
+                Expectation.trial_id == trial_id, Expectation.engagement == engagement
+            )
+        )
+    }
+    added = 0
+    for metric in metrics:
+        expectation = expectations.get(metric.metric)
+        key = f"{rung.idempotency_key}:metric:{metric.metric}"
+        if (
+            expectation is None
+            or metric.work_item_id != rung.vendor_ref
+            or _exists(session, Measurement, key)
+        ):
+            continue
+        session.add(
+            Measurement(
+                trial_id=trial_id,
+                expectation_id=expectation.id or 0,
+                pilot_task_id=rung.id,
+                value=metric.value,
+                source=expectation.source,
+                idempotency_key=key,
+                measured_at=metric.measured_at,
+            )
+        )
+        added += 1
+    return added
+
+
+def record_costs(
+    *,
+    session: Session,
+    trial_id: int,
+    rung: RungView,
+    lines: list[TimesheetLine],
+    invoices: list[Invoice],
+) -> Decimal:
+    """The rung's timesheet lines and the invoices that bill them; return the rung's cost."""
+    mine = [line for line in lines if line.work_item_id == rung.vendor_ref]
+    for line in mine:
+        key = f"timesheet:{line.id}"
+        if not _exists(session, CostEntry, key):
+            session.add(
+                CostEntry(
+                    trial_id=trial_id,
+                    pilot_task_id=rung.id,
+                    kind="timesheet",
+                    role=line.role,
+                    hours=line.hours,
+                    rate=line.rate,
+                    amount=line.amount,
+                    currency=line.currency,
+                    vendor_ref=line.id,
+                    incurred_on=line.worked_on,
+                    description=f"{line.role} on {rung.rung_key}",
+                    idempotency_key=key,
+                )
+            )
+    billed = {line.id for line in mine}
+    for invoice in invoices:
+        key = f"invoice:{invoice.id}"
+        if billed & set(invoice.timesheet_line_ids) and not _exists(session, CostEntry, key):
+            session.add(
+                CostEntry(
+                    trial_id=trial_id,
+                    pilot_task_id=rung.id,
+                    kind="invoice",
+                    amount=invoice.amount,
+                    currency=invoice.currency,
+                    vendor_ref=invoice.id,
+                    incurred_on=invoice.issued_at.date(),
+                    description=f"invoice {invoice.number}",
+                    idempotency_key=key,
+                )
+            )
+    return sum((line.amount for line in mine), Decimal(0))
+
+
+def gate_inputs(*, session: Session, trial_id: int, engagement: int) -> GateInputs:
+    """Latest value per metric, rungs delivered, timesheet spend and the estimates earned."""
+    rungs = session.exec(
+        select(PilotTask).where(PilotTask.trial_id == trial_id, PilotTask.engagement == engagement)
+    ).all()
+    done = [r for r in rungs if r.status in ("delivered", "accepted")]
+    ids = [r.id for r in rungs]
+    rows = session.exec(
+        select(col(Expectation.metric), col(Measurement.value), col(Measurement.measured_at))
+        .join(Expectation, col(Expectation.id) == Measurement.expectation_id)
+        .where(col(Measurement.pilot_task_id).in_(ids))
+        .order_by(col(Measurement.measured_at), col(Measurement.id))
+    ).all()
+    measured: dict[str, Decimal] = {metric: value for metric, value, _at in rows}
+    spent = sum(
+        session.exec(
+            select(col(CostEntry.amount)).where(
+                CostEntry.kind == "timesheet", col(CostEntry.pilot_task_id).in_(ids)
+            )
+        ).all(),
+        Decimal(0),
+    )
+    return GateInputs(
+        measured=measured,
+        rungs_done=[r.rung_key for r in done],
+        spent=spent,
+        earned=sum((r.estimate for r in done), Decimal(0)),
+    )
+
+
+def _exists(session: Session, table: type[Measurement] | type[CostEntry], key: str) -> bool:
+    return session.exec(select(table.id).where(table.idempotency_key == key)).first() is not None

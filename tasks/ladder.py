@@ -1,0 +1,102 @@
+"""DB and disk tasks of the pilot ladder: each one short step, safe to repeat."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from hashlib import sha256
+
+from prefect import task
+
+from config import get_settings
+from models.context import TrialContext
+from models.tables import StoredFile
+from store.db import read_session, write_session
+from store.files import archive_path, record_file, write_atomically
+from store.ladder import (
+    GateInputs,
+    RungView,
+    gate_inputs,
+    open_rungs,
+    record_costs,
+    record_measurements,
+    set_rung_status,
+    stop_rung,
+)
+from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine
+
+
+@task
+def rungs_to_climb(trial: TrialContext) -> list[RungView]:
+    """The current engagement's rungs not yet accepted or stopped, lowest first."""
+    with read_session() as session:
+        return open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
+
+
+@task
+def mark_rung(rung: RungView, status: str, vendor_ref: str | None = None) -> None:
+    """Record the rung's progress (submitted, delivered, accepted)."""
+    with write_session() as session:
+        set_rung_status(session=session, rung_id=rung.id, status=status, vendor_ref=vendor_ref)
+
+
+@task
+def stop_ladder(rung: RungView, reasons: list[str]) -> None:
+    """Stop the ladder at this rung, with the reasons in the audit log."""
+    with write_session() as session:
+        stop_rung(session=session, rung_id=rung.id, actor=get_settings().actor, reasons=reasons)
+
+
+@task
+def archive_deliverable(
+    trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
+) -> str:
+    """Keep the delivered file on disk and record it (name, size, sha256); return its path."""
+    settings = get_settings()
+    path = archive_path(settings.data_dir, trial.slug, "deliverables", deliverable.name)
+    write_atomically(path, content)
+    with write_session() as session:
+        record_file(
+            session=session,
+            row=StoredFile(
+                trial_id=trial.trial_id,
+                pilot_task_id=rung.id,
+                kind="deliverable",
+                vendor_ref=deliverable.id,
+                name=deliverable.name,
+                size=len(content),
+                sha256=sha256(content).hexdigest(),
+                path=str(path.relative_to(settings.data_dir)),
+            ),
+        )
+    return str(path)
+
+
+@task
+def save_measurements(trial: TrialContext, rung: RungView, metrics: list[Metric]) -> int:
+    """Record the rung's measurements, once each."""
+    with write_session() as session:
+        return record_measurements(
+            session=session,
+            trial_id=trial.trial_id,
+            rung=rung,
+            engagement=trial.engagement,
+            metrics=metrics,
+        )
+
+
+@task
+def save_costs(
+    trial: TrialContext, rung: RungView, lines: list[TimesheetLine], invoices: list[Invoice]
+) -> Decimal:
+    """Record the rung's timesheet lines and invoices, once each; return the rung's cost."""
+    with write_session() as session:
+        return record_costs(
+            session=session, trial_id=trial.trial_id, rung=rung, lines=lines, invoices=invoices
+        )
+
+
+@task
+def read_gate_inputs(trial: TrialContext) -> GateInputs:
+    """What the rung gate weighs, as stored."""
+    with read_session() as session:
+        return gate_inputs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
