@@ -7,7 +7,7 @@ from datetime import date
 from prefect import flow
 
 from models.budget import forecast_cost
-from models.gates import rung_gate
+from models.gates import missed_reasons, over_cap
 from models.phases import Phase
 from models.scoring import scorecard
 from tasks.ladder import (
@@ -42,6 +42,15 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
     rungs = rungs_to_climb(trial)
     progress = await start_progress(slug, f"{len(rungs)} rungs to climb")
     for number, rung in enumerate(rungs):
+        spent = read_gate_inputs(trial)
+        too_dear = over_cap(
+            spent.spent, forecast_cost(rung.estimate, spent.earned, spent.spent), trial.budget.cap
+        )
+        if too_dear:
+            stop_ladder(rung, [too_dear])
+            announce("trials.budget.gate", slug, {"rung": rung.rung_key, "reason": too_dear})
+            break
+
         order = work_order(
             trial, rung.rung_key, rung.title, rung.due_in_days, client_ref=rung.idempotency_key
         )
@@ -64,20 +73,14 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         save_costs(trial, rung, lines, invoices)
         mark_rung(rung, "delivered")
 
-        inputs = read_gate_inputs(trial)
-        card = scorecard(trial.expectations, inputs.measured, inputs.rungs_done, date.today())
-        after = rungs[number + 1] if number + 1 < len(rungs) else None
-        forecast = forecast_cost(after.estimate, inputs.earned, inputs.spent) if after else None
-        gate = rung_gate(card, inputs.spent, forecast, trial.budget.cap)
-        if gate.climb or gate.reasons == ["the ladder is complete"]:
-            mark_rung(rung, "accepted")
-            announce(
-                "trials.rung.completed", slug, {"rung": rung.rung_key, "spent": str(inputs.spent)}
-            )
-            await show_progress(progress, number + 1, len(rungs))
-            continue
-        stop_ladder(rung, gate.reasons)
-        announce("trials.ladder.stopped", slug, {"rung": rung.rung_key, "reasons": gate.reasons})
-        break
+        done = read_gate_inputs(trial)
+        card = scorecard(trial.expectations, done.measured, done.rungs_done, date.today())
+        if missed := missed_reasons(card):
+            stop_ladder(rung, missed)
+            announce("trials.ladder.stopped", slug, {"rung": rung.rung_key, "reasons": missed})
+            break
+        mark_rung(rung, "accepted")
+        announce("trials.rung.completed", slug, {"rung": rung.rung_key, "spent": str(done.spent)})
+        await show_progress(progress, number + 1, len(rungs))
     move_phase(slug, Phase.EVALUATING, "the ladder ended: climbed every rung or stopped at a gate")
     return Phase.EVALUATING

@@ -1,4 +1,4 @@
-"""The gates: whether to climb the next rung, and what the evaluation recommends."""
+"""The gates: whether the next rung may start, and what the evaluation recommends."""
 
 from __future__ import annotations
 
@@ -19,13 +19,6 @@ class Choice(StrEnum):
     EXIT = "exit"
 
 
-class RungGate(BaseModel):
-    """The verdict after a rung: climb on, or stop and evaluate, with the reasons."""
-
-    climb: bool
-    reasons: list[str]
-
-
 class Recommendation(BaseModel):
     """What the engine recommends at evaluation, and why."""
 
@@ -33,11 +26,9 @@ class Recommendation(BaseModel):
     rationale: list[str]
 
 
-def rung_gate(
-    card: Scorecard, spent: Decimal, next_estimate: Decimal | None, cap: Decimal
-) -> RungGate:
-    """Climb only if the expectations due so far are met and the cap allows the next rung."""
-    reasons = [
+def missed_reasons(card: Scorecard) -> list[str]:
+    """Why the expectations due so far do not hold; empty when they all do."""
+    return [
         f"expectation '{line.id}' is due and "
         + (
             "was never measured"
@@ -46,14 +37,16 @@ def rung_gate(
         )
         for line in card.missed
     ]
-    if next_estimate is None:
-        reasons.append("the ladder is complete")
-    elif spent + next_estimate > cap:
-        reasons.append(
-            f"the next rung, forecast at {next_estimate} at the cost performance so far, "
-            f"on top of {spent} spent would exceed the cap {cap}"
-        )
-    return RungGate(climb=not reasons, reasons=reasons)
+
+
+def over_cap(spent: Decimal, forecast: Decimal, cap: Decimal) -> str | None:
+    """Why the next rung may not start for budget reasons, or None when the cap allows it."""
+    if spent + forecast <= cap:
+        return None
+    return (
+        f"the next rung, forecast at {forecast} at the cost performance so far, "
+        f"on top of {spent} spent would exceed the cap {cap}"
+    )
 
 
 def recommend(
@@ -78,8 +71,11 @@ def recommend(
     if score < gates.expand_at_score:
         return Recommendation(choice=Choice.EXTEND, rationale=rationale)
     if forecast > cap:
-        rationale.append(f"but the forecast at completion {forecast} exceeds the cap {cap}")
-        return Recommendation(choice=Choice.EXTEND, rationale=rationale)
+        rationale.append(
+            f"but the forecast at completion {forecast} exceeds the cap {cap}: raise the cap "
+            "with a reason, or rescope, to go on instead"
+        )
+        return Recommendation(choice=Choice.EXIT, rationale=rationale)
     if not has_expansion:
         rationale.append("but the plan has no expansion phase to open; add one to expand")
         return Recommendation(choice=Choice.EXTEND, rationale=rationale)

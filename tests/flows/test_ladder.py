@@ -70,9 +70,11 @@ async def test_an_overrunner_hits_the_budget_gate(
     await onboarding(slug, approved_by="tester")
     await ladder(slug, wait_seconds=30)
     _, rungs = rows(settings, slug)
-    assert [r.status for r in rungs] == ["accepted", "stopped", "planned"]
+    assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
+    assert rungs[2].vendor_ref is None  # the rung the cap forbids never reaches the vendor
     with read_session(settings) as session:
         stop = session.exec(select(AuditEntry).where(AuditEntry.action == "ladder_stopped")).one()
+    assert stop.reason.startswith("at rung-3: the next rung, forecast at")
     assert "would exceed the cap 15500" in stop.reason
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from models.budget import budget_status
-from models.gates import Choice, recommend, rung_gate
+from models.budget import budget_status, forecast_cost
+from models.gates import Choice, missed_reasons, over_cap, recommend
 from models.plan import Comparator, Expectation, Gates, Source
 from models.scoring import meets, scorecard
 
@@ -65,15 +65,22 @@ def test_a_due_but_unmeasured_expectation_counts_as_missed() -> None:
     assert [(line.id, line.met) for line in card.due] == [("response", False), ("cost", False)]
 
 
-def test_the_gate_climbs_only_when_due_expectations_hold_and_the_cap_allows() -> None:
+def test_the_gate_names_each_missed_expectation() -> None:
     good = scorecard(EXPECTATIONS, {"p90_minutes": D(25)}, ["rung-1"], TODAY)
-    assert rung_gate(good, spent=D(800), next_estimate=D(2600), cap=D(14000)).climb
-    over = rung_gate(good, spent=D(12000), next_estimate=D(2600), cap=D(14000))
-    assert not over.climb and "would exceed the cap 14000" in over.reasons[0]
+    assert missed_reasons(good) == []
     bad = scorecard(EXPECTATIONS, {"p90_minutes": D(45)}, ["rung-1"], TODAY)
-    gate = rung_gate(bad, spent=D(800), next_estimate=D(2600), cap=D(14000))
-    assert gate.reasons == ["expectation 'response' is due and measured 45 against <= 30 u"]
-    assert rung_gate(good, D(800), None, D(14000)).reasons == ["the ladder is complete"]
+    assert missed_reasons(bad) == ["expectation 'response' is due and measured 45 against <= 30 u"]
+    unmeasured = scorecard(EXPECTATIONS, {}, ["rung-1"], TODAY)
+    assert missed_reasons(unmeasured) == ["expectation 'response' is due and was never measured"]
+
+
+def test_the_cap_stops_a_rung_forecast_to_overrun_it() -> None:
+    assert over_cap(spent=D(800), forecast=D(2600), cap=D(14000)) is None
+    reason = over_cap(spent=D(12000), forecast=D(2600), cap=D(14000))
+    assert reason is not None and "would exceed the cap 14000" in reason
+    assert forecast_cost(D(1000), earned=D(2000), actual=D(2800)) == D("1400.00")
+    assert forecast_cost(D(1000), earned=D(2000), actual=D(1800)) == D(1000)
+    assert forecast_cost(D(1000), earned=D(0), actual=D(0)) == D(1000)
 
 
 def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
@@ -91,7 +98,9 @@ def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
     assert exit_.choice is Choice.EXIT
     assert exit_.rationale[0] == "weighted score 0% (expand at 80%, exit below 60%)"
     over = recommend(card(20, 12), GATES, D(15000), D(14000), True)
-    assert over.choice is Choice.EXTEND and "exceeds the cap" in over.rationale[-1]
+    assert (
+        over.choice is Choice.EXIT and "exceeds the cap 14000: raise the cap" in over.rationale[-1]
+    )
     assert recommend(card(20, 12), GATES, D(9000), D(14000), False).choice is Choice.EXTEND
 
 
