@@ -27,10 +27,10 @@ from vendor.contract import (
 from vendor.errors import VendorUnavailable
 
 
-def _unavailable(task: Task[Any, Any], run: TaskRun, state: State[Any]) -> bool:
+async def _unavailable(task: Task[Any, Any], run: TaskRun, state: State[Any]) -> bool:
     """Retry the task only when the vendor was unavailable; a refusal will not change."""
     try:
-        state.result()
+        await state.aresult()
     except VendorUnavailable:
         return True
     except Exception:

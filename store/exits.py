@@ -1,0 +1,126 @@
+"""The exit in the store: its steps, the files it archived, and the report they make."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from models.errors import StoreError
+from models.exit_rules import (
+    DATA_EXPORT,
+    KT_DOCUMENT,
+    ArchivedFile,
+    ExitReport,
+    StepLine,
+    StepStatus,
+)
+from models.phases import Phase
+from models.plan import ExitStepKind
+from models.tables import ExitStep, StoredFile, utcnow
+from store.trials import get_trial
+
+
+def exit_steps(*, session: Session, trial_id: int) -> list[StepLine]:
+    """The trial's exit steps in plan order, then one revocation per grant."""
+    rows = session.exec(
+        select(ExitStep)
+        .where(ExitStep.trial_id == trial_id)
+        .order_by(col(ExitStep.position), col(ExitStep.id))
+    )
+    return [
+        StepLine(
+            key=r.idempotency_key,
+            kind=r.kind,
+            target=r.target,
+            status=StepStatus(r.status),
+            detail=r.detail,
+        )
+        for r in rows
+    ]
+
+
+def set_step(*, session: Session, key: str, status: StepStatus, detail: str) -> None:
+    """Record where the step with `key` stands; a repeat changes nothing but the detail."""
+    step = session.exec(select(ExitStep).where(ExitStep.idempotency_key == key)).first()
+    if step is None:
+        raise StoreError(f"No exit step with key {key} in the store; was the trial deleted?")
+    if step.status == StepStatus.DONE and status != StepStatus.DONE:
+        return  # done is final: a late failure report must not undo a verified step
+    if (step.status, step.detail) == (status, detail):
+        return
+    step.status, step.detail, step.updated_at = status, detail, utcnow()
+    if status == StepStatus.DONE and step.completed_at is None:
+        step.completed_at = step.updated_at
+    session.add(step)
+
+
+def record_file(*, session: Session, trial_id: int, file: ArchivedFile) -> None:
+    """Upsert the archived file, unique per trial, kind and vendor reference."""
+    values = {"trial_id": trial_id, **file.model_dump(), "fetched_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(StoredFile).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["trial_id", "kind", "vendor_ref"],
+            set_={
+                k: statement.excluded[k] for k in ("name", "size", "sha256", "path", "fetched_at")
+            },
+        )
+    )
+
+
+def archived_files(*, session: Session, trial_id: int, kinds: list[str]) -> list[ArchivedFile]:
+    """The files archived for the trial, of these kinds, in the order they were first stored."""
+    rows = session.exec(
+        select(StoredFile)
+        .where(StoredFile.trial_id == trial_id, col(StoredFile.kind).in_(kinds))
+        .order_by(col(StoredFile.id))
+    )
+    return [ArchivedFile.model_validate(r, from_attributes=True) for r in rows]
+
+
+def write_verified(path: Path, content: bytes, sha256: str) -> None:
+    """Write the file whole or not at all (a temporary file renamed), then check it on disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise StoreError(
+            f"The archived copy {path} does not match its sha256 {sha256}: the disk lost or "
+            "changed it. Check the data directory (TRIALS_DATA_DIR), then run the exit again."
+        )
+
+
+def exit_report(*, session: Session, slug: str) -> ExitReport:
+    """The exit as the store records it: steps, grants, archived files, reconciliation."""
+    trial = get_trial(session=session, slug=slug)
+    assert trial.id is not None
+    steps = exit_steps(session=session, trial_id=trial.id)
+    plan_steps = [s for s in steps if s.target is None]
+    invoice = [s for s in plan_steps if s.kind == ExitStepKind.FINAL_INVOICE]
+    return ExitReport(
+        trial=slug,
+        phase=Phase(trial.phase),
+        steps=plan_steps,
+        grants=[s for s in steps if s.target is not None],
+        archived=archived_files(
+            session=session, trial_id=trial.id, kinds=[KT_DOCUMENT, DATA_EXPORT]
+        ),
+        reconciliation=(
+            invoice[0].detail if invoice and invoice[0].status is StepStatus.DONE else None
+        ),
+    )
