@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from config import get_settings
@@ -82,21 +83,21 @@ async def timesheets(vendor: VendorInfo, trial: str) -> list[TimesheetLine]:
     return await (await vendor_api(vendor)).timesheets(trial)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def load_exit_steps(trial_id: int) -> list[StepLine]:
     """Read the trial's exit steps, the plan's first, then one per access grant."""
     with read_session() as session:
         return exit_steps(session=session, trial_id=trial_id)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def mark_step(key: str, status: StepStatus, detail: str) -> None:
     """Record where an exit step stands; done is final."""
     with write_session() as session:
         set_step(session=session, key=key, status=status, detail=detail)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def recorded_ref(key: str) -> str | None:
     """The vendor's id for the effect with `key`, if its outcome was recorded."""
     with read_session() as session:
@@ -104,14 +105,14 @@ def recorded_ref(key: str) -> str | None:
         return effect.vendor_ref if effect is not None and effect.status == "done" else None
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def load_archived(trial_id: int, kind: str) -> list[ArchivedFile]:
     """The files of one kind archived for the trial so far."""
     with read_session() as session:
         return archived_files(session=session, trial_id=trial_id, kinds=[kind])
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def archive_file(
     trial_id: int, slug: str, kind: str, vendor_ref: str, name: str, content: bytes
 ) -> ArchivedFile:
@@ -132,14 +133,14 @@ def archive_file(
     return file
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def load_exit_report(slug: str) -> ExitReport:
     """The exit as the store records it."""
     with read_session() as session:
         return stored_report(session=session, slug=slug)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def publish_report(report: ExitReport) -> None:
     """Show the exit report in the Prefect UI as a markdown artifact."""
     create_markdown_artifact(
@@ -149,7 +150,7 @@ def publish_report(report: ExitReport) -> None:
     )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def announce_step(slug: str, step: StepLine, detail: str) -> None:
     """Emit `trials.exit.step.completed` for a step just recorded as done."""
     emit_event(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from hashlib import sha256
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from models.context import TrialContext
@@ -25,28 +26,28 @@ from store.ladder import (
 from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def rungs_to_climb(trial: TrialContext) -> list[RungView]:
     """The current engagement's rungs not yet accepted or stopped, lowest first."""
     with read_session() as session:
         return open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def mark_rung(rung: RungView, status: str, vendor_ref: str | None = None) -> None:
     """Record the rung's progress (submitted, delivered, accepted)."""
     with write_session() as session:
         set_rung_status(session=session, rung_id=rung.id, status=status, vendor_ref=vendor_ref)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def stop_ladder(rung: RungView, reasons: list[str]) -> None:
     """Stop the ladder at this rung, with the reasons in the audit log."""
     with write_session() as session:
         stop_rung(session=session, rung_id=rung.id, actor=get_settings().actor, reasons=reasons)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def archive_deliverable(
     trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
 ) -> str:
@@ -71,7 +72,7 @@ def archive_deliverable(
     return str(path)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def save_measurements(trial: TrialContext, rung: RungView, metrics: list[Metric]) -> int:
     """Record the rung's measurements, once each."""
     with write_session() as session:
@@ -84,7 +85,7 @@ def save_measurements(trial: TrialContext, rung: RungView, metrics: list[Metric]
         )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def save_costs(
     trial: TrialContext, rung: RungView, lines: list[TimesheetLine], invoices: list[Invoice]
 ) -> Decimal:
@@ -95,7 +96,7 @@ def save_costs(
         )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def read_gate_inputs(trial: TrialContext) -> GateInputs:
     """What the rung gate weighs, as stored."""
     with read_session() as session:

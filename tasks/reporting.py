@@ -7,22 +7,23 @@ from uuid import UUID
 
 from prefect import task
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 
-@task
+@task(cache_policy=NO_CACHE)
 async def start_progress(slug: str, description: str) -> UUID:
     """A progress artifact for the ladder, at 0%."""
     return await acreate_progress_artifact(0.0, key=f"ladder-{slug}", description=description)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 async def show_progress(artifact: UUID, done: int, total: int) -> None:
     """Move the ladder's progress artifact."""
     await aupdate_progress_artifact(artifact, 100.0 * done / max(total, 1))
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def announce(name: str, slug: str, payload: dict[str, Any]) -> None:
     """Emit a `trials.*` event about the trial."""
     emit_event(

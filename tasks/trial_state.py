@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
 from config import get_settings
@@ -19,14 +20,14 @@ from store.phases import change_phase
 from vendor.contract import AccessGrant
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def load_trial(slug: str) -> TrialContext:
     """Read the trial, its vendor and its plan."""
     with read_session() as session:
         return load_context(session=session, slug=slug)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def move_phase(slug: str, to: Phase, reason: str) -> bool:
     """Move the trial to `to` with an audit row; a repeat is a no-op."""
     with write_session() as session:
@@ -35,7 +36,7 @@ def move_phase(slug: str, to: Phase, reason: str) -> bool:
         )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def set_waiting(slug: str, what: str | None) -> None:
     """Record what the trial waits for, and since when (None: not waiting)."""
     with write_session() as session:
@@ -45,7 +46,7 @@ def set_waiting(slug: str, what: str | None) -> None:
             session.add(trial)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def save_intent(trial_id: int, key: str, kind: str, request_json: str) -> str:
     """Write the intent before the vendor call; return its status (intent or done)."""
     with write_session() as session:
@@ -54,14 +55,14 @@ def save_intent(trial_id: int, key: str, kind: str, request_json: str) -> str:
         ).status
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def save_outcome(key: str, vendor_ref: str, response_json: str) -> None:
     """Record what the vendor answered to the effect with `key`."""
     with write_session() as session:
         record_outcome(session=session, key=key, vendor_ref=vendor_ref, response_json=response_json)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
     """Give each access grant its own revocation step on the exit plan; return how many are new."""
     with write_session() as session:
@@ -93,7 +94,7 @@ def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
         return len(new)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def record_decision(
     trial_id: int,
     gate: str,

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
 from models.context import VendorInfo
@@ -38,8 +39,13 @@ async def _unavailable(task: Task[Any, Any], run: TaskRun, state: State[Any]) ->
     return False
 
 
+# Every task reads or changes the world, so none may be answered from Prefect's cache.
 vendor_call = task(
-    retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_unavailable, tags=["vendor"]
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_unavailable,
+    tags=["vendor"],
+    cache_policy=NO_CACHE,
 )
 
 
