@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import db, plans, reads, simulator, vendor_check, webhooks
+from cli import db, decide, demo, plans, reads, run, simulator, vendor_check, webhooks
 from config import get_settings
 from models.errors import TrialsError
 
@@ -58,4 +58,7 @@ app.command()(reads.show)
 app.command()(vendor_check.check_vendor)
 app.command()(webhooks.webhooks)
 app.command()(simulator.simulator)
+app.command()(run.run)
+app.command()(demo.demo)
+app.command()(decide.decide)
 app.add_typer(db.app, name="db")

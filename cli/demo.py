@@ -1,0 +1,140 @@
+"""`trials demo`: three simulated vendors through the whole pipeline, on the embedded defaults."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from config import get_settings
+from config.prefect import prepare_prefect
+from models.errors import TrialsError
+
+if TYPE_CHECKING:
+    from store.outcomes import TrialOutcome
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "helpdesk-takeover.yaml"
+# Each profile and what the demo shows with it.
+CAST = {
+    "reliable": "meets its expectations: expansion",
+    "poor": "misses its targets: exit",
+    "overrunner": "good work, 40% over: the budget gate",
+}
+TOKEN_VARIABLE = "TRIALS_DEMO_VENDOR_TOKEN"
+
+
+def demo(
+    seconds_per_day: Annotated[
+        float, typer.Option(help="Real seconds per simulated day; smaller runs faster.")
+    ] = 0.02,
+) -> None:
+    """Run a reliable, a poor and an overrunning simulated vendor through their trials."""
+    if not EXAMPLE.exists():
+        raise TrialsError(
+            f"The demo needs the example plans of a clone of the repository "
+            f"({EXAMPLE.parent.name}/ beside the code); run it from a clone."
+        )
+    prepare_prefect(log_level="WARNING")
+    started = time.perf_counter()
+    outcomes = asyncio.run(_run(seconds_per_day))
+    _print(outcomes, time.perf_counter() - started)
+
+
+async def _run(seconds_per_day: float) -> list[TrialOutcome]:
+    from flows.trial import trial
+    from simulator.app import create_app
+    from simulator.config import ProfileName, SimulatorConfig
+    from simulator.serve import serve
+    from store.db import read_session
+    from store.migrate import ensure_schema
+    from store.outcomes import trial_outcome
+
+    settings = get_settings()
+    ensure_schema(settings)
+    # The simulated vendors accept this token; the plans name the variable that holds it.
+    os.environ.setdefault(TOKEN_VARIABLE, "sim-token")
+    stamp = datetime.now(UTC).strftime("%m%d-%H%M%S")
+    with ExitStack() as running, tempfile.TemporaryDirectory() as plans:
+        slugs = {}
+        for profile in CAST:
+            url = running.enter_context(
+                serve(
+                    create_app(
+                        SimulatorConfig(
+                            profile=ProfileName(profile),
+                            seconds_per_day=seconds_per_day,
+                            token=os.environ[TOKEN_VARIABLE],
+                        )
+                    )
+                )
+            )
+            slugs[profile] = _store(Path(plans), profile, url, f"demo-{stamp}-{profile}")
+            typer.echo(f"{profile:>10} vendor simulated at {url}, trial {slugs[profile]}")
+        typer.echo("Running the three trials; decisions follow the recommendations.")
+        await asyncio.gather(
+            *(
+                trial(slug, decisions="auto", wait_seconds=60, approved_by=settings.actor)
+                for slug in slugs.values()
+            )
+        )
+    with read_session(settings) as session:
+        return [
+            trial_outcome(session=session, slug=slug, vendor=profile)
+            for profile, slug in slugs.items()
+        ]
+
+
+def _store(folder: Path, profile: str, url: str, slug: str) -> str:
+    """Store the helpdesk example as a new trial with this simulated vendor."""
+    from planfile import load_plan, require_valid
+    from store.db import write_session
+    from store.trials import create_trial
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("trial: acme-helpdesk-2026q4", f"trial: {slug}")
+    text = text.replace(
+        "name: Acme Managed Services", f"name: {profile.title()} Services (simulated)"
+    )
+    text = text.replace("http://127.0.0.1:8765", url)
+    text = text.replace("{env: ACME_API_TOKEN}", f"{{env: {TOKEN_VARIABLE}}}")
+    plan_file = folder / f"{profile}.yaml"
+    plan_file.write_text(text, encoding="utf-8")
+    settings = get_settings()
+    plan = require_valid(load_plan(plan_file, settings.policy))
+    with write_session(settings) as session:
+        create_trial(session=session, plan=plan, actor=settings.actor)
+    return slug
+
+
+def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
+    from rich.table import Table
+
+    from cli.render import console, money
+
+    table = Table(title=f"Demo: 3 trials in {seconds:.1f} s", title_justify="left")
+    for column in ("vendor", "trial", "phase", "rungs", "spent / estimate", "decision", "why"):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(
+            o.vendor,
+            o.slug,
+            f"{o.phase} (engagement {o.engagement})",
+            f"{o.rungs_accepted}/{o.rungs_total}",
+            f"{money(o.spent)} / {money(o.estimate)} {o.currency}",
+            o.decision or "-",
+            (o.why or o.stopped or "")[:160],
+        )
+    out = console()
+    out.print(table)
+    out.print(
+        "Next: `trials show TRIAL` for the audit log and exit steps; the flow runs, "
+        "artifacts (scorecards, budgets, exit reports) and events are in the Prefect UI "
+        "of the server PREFECT_API_URL points at (`prefect server start`)."
+    )

@@ -1,0 +1,71 @@
+"""`trials run`: carry a trial through its pipeline, from a plan file or a stored trial."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config import get_settings
+from config.prefect import prepare_prefect
+from models.errors import TrialsError
+
+
+def run(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A plan file, or the id of a stored trial.",
+            metavar="PLAN_OR_TRIAL",
+            show_default=False,
+        ),
+    ],
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Decide gates by the recommendation instead of asking.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the vendor before leaving the trial waiting.")
+    ] = 300.0,
+) -> None:
+    """Run a trial end to end, as far as it can go now; rerun it to carry on."""
+    slug = _stored(Path(target)) if target.endswith((".yaml", ".yml")) else target
+    prepare_prefect()
+    from flows.trial import trial
+
+    settings = get_settings()
+    outcome = asyncio.run(
+        trial(
+            slug, decisions="auto" if auto else "ask", wait_seconds=wait, approved_by=settings.actor
+        )
+    )
+    typer.echo(f"Trial {slug}: {outcome}. `trials show {slug}` has the details.")
+
+
+def _stored(plan_file: Path) -> str:
+    """The trial for a plan file: stored now, or before from the very same plan."""
+    from planfile import load_plan, require_valid
+    from store.db import read_session, write_session
+    from store.migrate import ensure_schema
+    from store.trials import create_trial, get_trial
+
+    settings = get_settings()
+    plan = require_valid(load_plan(plan_file, settings.policy))
+    ensure_schema(settings)
+    with read_session(settings) as session:
+        try:
+            stored = get_trial(session=session, slug=plan.trial)
+        except TrialsError:
+            stored = None
+    if stored is not None:
+        if stored.plan_json != plan.model_dump_json():
+            raise TrialsError(
+                f"Trial {plan.trial} is stored from a different version of "
+                f"{plan_file}. Run it by id (`trials run {plan.trial}`) or give "
+                "the changed plan a new trial id."
+            )
+        return plan.trial
+    with write_session(settings) as session:
+        create_trial(session=session, plan=plan, actor=settings.actor)
+    return plan.trial

@@ -1,0 +1,23 @@
+"""Expansion: the larger engagement opens with its own ladder, expectations and budget."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from models.evaluation import require_phase
+from models.phases import Phase
+from tasks.evaluation import open_engagement
+from tasks.trial_state import load_trial, move_phase
+
+
+@flow(name="expansion", flow_run_name="expansion-{slug}")
+async def expansion(slug: str) -> None:
+    """Open the plan's expansion as the next engagement; the exit plan carries forward."""
+    trial = load_trial(slug)
+    if trial.phase is Phase.PILOTING and trial.engagement > 1:
+        return  # opened before: the database says so
+    require_phase(
+        slug, trial.phase, Phase.EXPANDING, "an expansion opens after a decision to expand"
+    )
+    note = open_engagement(slug)
+    move_phase(slug, Phase.PILOTING, note)

@@ -1,0 +1,44 @@
+"""The whole trial: each phase's flow in turn, as far as the trial can go now."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.evaluation import evaluation
+from flows.exit import exit_trial
+from flows.expansion import expansion
+from flows.ladder import ladder
+from flows.onboarding import onboarding
+from models.phases import TERMINAL, Phase
+from tasks.trial_state import load_trial
+
+# A run stops at the first of these; the next run (or the monitor) carries the trial on.
+WAITING = "waiting"
+EXPANDED = "expanded"
+MAX_EVALUATIONS_PER_RUN = 2
+
+
+@flow(name="trial", flow_run_name="trial-{slug}")
+async def trial(
+    slug: str, decisions: str = "ask", wait_seconds: float = 300.0, approved_by: str = "engine"
+) -> str:
+    """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion."""
+    evaluations = 0
+    while (phase := load_trial(slug).phase) not in TERMINAL:
+        if phase in (Phase.DRAFT, Phase.ONBOARDING):
+            await onboarding(slug, approved_by=approved_by)
+        elif phase is Phase.PILOTING:
+            if await ladder(slug, wait_seconds=wait_seconds) == WAITING:
+                return WAITING
+        elif phase is Phase.EVALUATING:
+            evaluations += 1
+            if evaluations > MAX_EVALUATIONS_PER_RUN:
+                return WAITING  # extended again and again: a person should look at it
+            if await evaluation(slug, decisions=decisions) is None:
+                return WAITING
+        elif phase is Phase.EXPANDING:
+            await expansion(slug)
+            return EXPANDED  # the larger engagement starts on the next run
+        elif phase is Phase.EXITING:
+            await exit_trial(slug)
+    return phase

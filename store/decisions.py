@@ -1,0 +1,191 @@
+"""What a decision at the evaluation gate writes: the decision, an extra rung, an engagement."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from models.budget import rung_cost
+from models.errors import DuplicateError, StoreError
+from models.evaluation import PHASE_AFTER, Evaluation, engagement_terms, extension_key
+from models.gates import Choice
+from models.keys import idempotency_key
+from models.plan import Plan
+from models.tables import AuditEntry, Decision, Expectation, PilotTask, Trial, utcnow
+from store.phases import change_phase
+from store.trials import get_trial
+
+
+class RecordedDecision(BaseModel):
+    """A decision on record at a gate."""
+
+    gate: str
+    choice: Choice
+    recommendation: str | None
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+def find_decision(*, session: Session, trial_id: int, gate: str) -> RecordedDecision | None:
+    """The decision recorded at `gate`, if any."""
+    row = _first_at(session, trial_id, gate)
+    return None if row is None else RecordedDecision.model_validate(row, from_attributes=True)
+
+
+def record_pending_decision(
+    *, session: Session, evaluation: Evaluation, choice: Choice, reason: str, decided_by: str
+) -> None:
+    """Record a decision taken while no evaluation run waited; the next run applies it."""
+    if find_decision(session=session, trial_id=evaluation.trial_id, gate=evaluation.gate):
+        raise DuplicateError(
+            f"Trial '{evaluation.slug}' has a decision at {evaluation.gate} already; the "
+            "next `evaluation` run applies it."
+        )
+    session.add(
+        Decision(
+            trial_id=evaluation.trial_id,
+            gate=evaluation.gate,
+            choice=choice,
+            recommendation=evaluation.recommendation.choice,
+            reason=reason,
+            decided_by=decided_by,
+            evidence_json=json.dumps(evaluation.evidence(), default=str),
+        )
+    )
+    session.add(
+        AuditEntry(
+            trial_id=evaluation.trial_id,
+            actor=decided_by,
+            action="decision_recorded",
+            reason=f"{evaluation.gate}: {choice}, to be applied by the next evaluation run: "
+            f"{reason}",
+        )
+    )
+
+
+def apply_decision(*, session: Session, slug: str, gate: str, actor: str) -> Choice:
+    """Move the trial as the decision at `gate` says; extending adds its rung in the same step."""
+    trial = get_trial(session=session, slug=slug)
+    assert trial.id is not None
+    decision = _first_at(session, trial.id, gate)
+    if decision is None:
+        raise StoreError(f"Trial '{slug}' has no decision at {gate} to apply.")
+    choice = Choice(decision.choice)
+    reason = f"{gate}: {choice} decided by {decision.decided_by}: {decision.reason}"
+    if change_phase(session=session, slug=slug, to=PHASE_AFTER[choice], actor=actor, reason=reason):
+        if choice is Choice.EXTEND:
+            add_extension_rung(session=session, slug=slug)
+    return choice
+
+
+def add_extension_rung(*, session: Session, slug: str) -> PilotTask:
+    """One more rung on the current engagement: a repeat of its ladder's last planned rung."""
+    trial = get_trial(session=session, slug=slug)
+    planned = {r.id for r in engagement_terms(_plan(trial), trial.engagement).ladder}
+    rungs = session.exec(
+        select(PilotTask)
+        .where(PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement)
+        .order_by(col(PilotTask.position))
+    ).all()
+    last = [r for r in rungs if r.rung_key in planned][-1]
+    key = extension_key(last.rung_key, sum(r.rung_key not in planned for r in rungs) + 1)
+    rung = PilotTask(
+        trial_id=last.trial_id,
+        engagement=last.engagement,
+        position=rungs[-1].position + 1,
+        rung_key=key,
+        title=f"{last.title[:480]} (repeat {key})",
+        hours=last.hours,
+        estimate=last.estimate,
+        currency=last.currency,
+        due_in_days=last.due_in_days,
+        idempotency_key=idempotency_key(slug, last.engagement, key, "work-item"),
+    )
+    session.add(rung)
+    session.flush()
+    return rung
+
+
+def open_expansion(*, session: Session, slug: str, actor: str) -> str:
+    """Open engagement 2 from the plan's expansion: ladder, expectations and budget, once."""
+    trial = get_trial(session=session, slug=slug)
+    terms = engagement_terms(_plan(trial), 2)
+    note = (
+        f"engagement 2 opened: {terms.title}; {len(terms.ladder)} rungs, budget "
+        f"{terms.budget.estimate} {trial.currency} (cap {terms.budget.cap}); the exit plan "
+        "carries forward"
+    )
+    opened = session.execute(
+        update(Trial)
+        .where(col(Trial.id) == trial.id, col(Trial.engagement) == 1)
+        .values(
+            engagement=2,
+            budget_estimate=terms.budget.estimate,
+            budget_contingency=terms.budget.contingency,
+            budget_cap=terms.budget.cap,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if opened.rowcount != 1:  # type: ignore[attr-defined]
+        return note  # opened before
+    assert trial.id is not None
+    session.add_all(_engagement_rows(_plan(trial), trial.id, 2))
+    session.add(AuditEntry(trial_id=trial.id, actor=actor, action="engagement_opened", reason=note))
+    session.flush()
+    session.expire(trial)
+    return note
+
+
+def _engagement_rows(plan: Plan, trial_id: int, engagement: int) -> list[PilotTask | Expectation]:
+    terms = engagement_terms(plan, engagement)
+    rows: list[PilotTask | Expectation] = [
+        PilotTask(
+            trial_id=trial_id,
+            engagement=engagement,
+            position=i,
+            rung_key=r.id,
+            title=r.title,
+            hours=r.total_hours,
+            estimate=rung_cost(r, plan.rate_card),
+            currency=plan.currency,
+            due_in_days=r.due_in_days,
+            idempotency_key=idempotency_key(plan.trial, engagement, r.id, "work-item"),
+        )
+        for i, r in enumerate(terms.ladder)
+    ]
+    rows += [
+        Expectation(
+            trial_id=trial_id,
+            engagement=engagement,
+            key=e.id,
+            metric=e.metric,
+            comparator=e.comparator,
+            target=e.target,
+            unit=e.unit,
+            source=e.source,
+            holds_from=e.holds_from,
+            holds_by=e.holds_by,
+            weight=e.weight,
+        )
+        for e in terms.expectations
+    ]
+    return rows
+
+
+def _first_at(session: Session, trial_id: int, gate: str) -> Decision | None:
+    """The first decision recorded at the gate: it wins if two writers raced."""
+    return session.exec(
+        select(Decision)
+        .where(Decision.trial_id == trial_id, Decision.gate == gate)
+        .order_by(col(Decision.id))
+    ).first()
+
+
+def _plan(trial: Trial) -> Plan:
+    return Plan.model_validate_json(trial.plan_json)

@@ -1,0 +1,86 @@
+"""What an evaluation reads from the store: rungs, latest measurements, spend and overrides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from models.evaluation import EvaluationFacts, Override, RungRecord
+from models.phases import Phase
+from models.plan import Plan
+from models.tables import CostEntry, Directive, Expectation, Measurement, PilotTask
+from store.trials import get_trial
+
+
+def evaluation_facts(*, session: Session, slug: str) -> EvaluationFacts:
+    """The trial's current engagement as stored, ready to be evaluated."""
+    trial = get_trial(session=session, slug=slug)
+    assert trial.id is not None
+    rungs = session.exec(
+        select(PilotTask)
+        .where(PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement)
+        .order_by(col(PilotTask.position))
+    ).all()
+    return EvaluationFacts(
+        slug=trial.slug,
+        trial_id=trial.id,
+        phase=Phase(trial.phase),
+        engagement=trial.engagement,
+        currency=trial.currency,
+        cap=trial.budget_cap,
+        plan=Plan.model_validate_json(trial.plan_json),
+        rungs=[
+            RungRecord(
+                key=r.rung_key,
+                title=r.title,
+                position=r.position,
+                hours=r.hours,
+                estimate=r.estimate,
+                due_in_days=r.due_in_days,
+                status=r.status,
+                submitted_at=r.submitted_at,
+                completed_at=r.completed_at,
+            )
+            for r in rungs
+        ],
+        measured=latest_measurements(
+            session=session, trial_id=trial.id, engagement=trial.engagement
+        ),
+        actual=timesheet_total(session=session, rung_ids=[r.id for r in rungs if r.id is not None]),
+        overrides=overrides(session=session, trial_id=trial.id),
+    )
+
+
+def latest_measurements(*, session: Session, trial_id: int, engagement: int) -> dict[str, Decimal]:
+    """The latest measured value of each metric of the engagement's expectations."""
+    rows = session.exec(
+        select(col(Expectation.metric), col(Measurement.value))
+        .join(Expectation, col(Expectation.id) == col(Measurement.expectation_id))
+        .where(Measurement.trial_id == trial_id, Expectation.engagement == engagement)
+        .order_by(col(Measurement.measured_at), col(Measurement.id))
+    ).all()
+    return dict(rows)  # later rows overwrite earlier ones
+
+
+def timesheet_total(*, session: Session, rung_ids: list[int]) -> Decimal:
+    """What the vendor's timesheets on these rungs amount to; invoices bill the same hours."""
+    amounts = session.exec(
+        select(col(CostEntry.amount)).where(
+            CostEntry.kind == "timesheet", col(CostEntry.pilot_task_id).in_(rung_ids)
+        )
+    ).all()
+    return sum(amounts, Decimal(0))
+
+
+def overrides(*, session: Session, trial_id: int) -> list[Override]:
+    """The client's directives that entered the vendor's areas, oldest first."""
+    rows = session.exec(
+        select(Directive)
+        .where(Directive.trial_id == trial_id, Directive.classification == "override")
+        .order_by(col(Directive.issued_at), col(Directive.id))
+    )
+    return [
+        Override(text=d.text, area=d.area, issued_by=d.issued_by, issued_at=d.issued_at)
+        for d in rows
+    ]

@@ -1,0 +1,144 @@
+"""Evaluation and expansion tasks: read and evaluate the store, publish, apply decisions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from prefect import task
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from config import get_settings
+from models.evaluation import Evaluation, evaluate, require_phase
+from models.gates import Choice
+from models.phases import Phase
+from models.tables import utcnow
+from store.db import read_session, write_session
+from store.decisions import RecordedDecision, apply_decision, find_decision, open_expansion
+from store.evaluation import evaluation_facts
+
+
+@task(cache_policy=NO_CACHE)
+def assess(slug: str) -> Evaluation:
+    """Evaluate the trial's engagement as stored: scorecard, budget, schedule, overrides."""
+    with read_session() as session:
+        facts = evaluation_facts(session=session, slug=slug)
+    require_phase(slug, facts.phase, Phase.EVALUATING, "the evaluation runs once the ladder ends")
+    return evaluate(facts, utcnow().date())
+
+
+@task(cache_policy=NO_CACHE)
+def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
+    """The decision recorded at the gate, e.g. by `trials decide` while no run waited."""
+    with read_session() as session:
+        return find_decision(session=session, trial_id=trial_id, gate=gate)
+
+
+@task(cache_policy=NO_CACHE)
+def apply_decision_at(slug: str, gate: str) -> Choice:
+    """Move the trial as the decision on record says, with one more rung when extending."""
+    with write_session() as session:
+        return apply_decision(session=session, slug=slug, gate=gate, actor=get_settings().actor)
+
+
+@task(cache_policy=NO_CACHE)
+def open_engagement(slug: str) -> str:
+    """Open the expansion's engagement: its rungs, expectations and budget; once."""
+    with write_session() as session:
+        return open_expansion(session=session, slug=slug, actor=get_settings().actor)
+
+
+@task(cache_policy=NO_CACHE)
+async def publish_scorecard(evaluation: Evaluation) -> UUID:
+    """The scorecard, as a markdown artifact keyed by the trial."""
+    return await acreate_markdown_artifact(
+        markdown=scorecard_markdown(evaluation),
+        key=f"scorecard-{evaluation.slug}",
+        description=f"Weighted scorecard at {evaluation.gate}",
+    )
+
+
+@task(cache_policy=NO_CACHE)
+async def publish_budget(evaluation: Evaluation) -> UUID:
+    """The budget status, as a table artifact keyed by the trial."""
+    return await acreate_table_artifact(
+        table=budget_rows(evaluation),
+        key=f"budget-{evaluation.slug}",
+        description=f"Budget and schedule at {evaluation.gate}, in {evaluation.currency}",
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def announce_recommendation(evaluation: Evaluation) -> None:
+    """Emit `trials.evaluation.recommended` with the recommendation and its reasons."""
+    emit_event(
+        event="trials.evaluation.recommended",
+        resource={
+            "prefect.resource.id": f"trials.trial.{evaluation.slug}",
+            "prefect.resource.name": evaluation.slug,
+        },
+        payload={
+            "gate": evaluation.gate,
+            "choice": evaluation.recommendation.choice,
+            "rationale": evaluation.recommendation.rationale,
+            "score": _text(evaluation.score),
+            "forecast": str(evaluation.budget.forecast),
+            "cap": str(evaluation.cap),
+            "overrides": len(evaluation.overrides),
+        },
+    )
+
+
+def scorecard_markdown(evaluation: Evaluation) -> str:
+    """The scorecard as a markdown table, with the recommendation and why."""
+    gates = evaluation.gates
+    score = "n/a" if evaluation.score is None else f"{evaluation.score:.0%}"
+    lines = [
+        f"# Scorecard: {evaluation.slug}, engagement {evaluation.engagement}",
+        "",
+        f"**Weighted score {score}** (expand at {gates.expand_at_score:.0%}, exit below "
+        f"{gates.exit_below_score:.0%}). Recommendation: **{evaluation.recommendation.choice}**.",
+        "",
+        "| expectation | metric | target | measured | met | weight |",
+        "|---|---|---|---|---|---|",
+    ]
+    for line in evaluation.scorecard:
+        met = "not due" if not line.due else ("yes" if line.met else "**no**")
+        lines.append(
+            f"| {line.id} | {line.metric} | {line.comparator} {_num(line.target)} "
+            f"{_cell(line.unit)} | {_num(line.measured)} | {met} | {_num(line.weight)} |"
+        )
+    lines += ["", "## Why", ""] + [f"- {_cell(r)}" for r in evaluation.recommendation.rationale]
+    return "\n".join(lines)
+
+
+def budget_rows(evaluation: Evaluation) -> list[dict[str, str]]:
+    """The earned-value figures and the schedule, one row each."""
+    b = evaluation.budget
+    rows = [
+        ("planned (budget at completion)", b.planned),
+        ("earned (estimates of rungs done)", b.earned),
+        ("actual (timesheets)", b.actual),
+        ("forecast at completion", b.forecast),
+        ("variance (planned - forecast)", b.variance),
+        ("cap", evaluation.cap),
+        ("cost performance (earned / actual)", b.cost_performance),
+        ("schedule: days late over the rungs done", evaluation.days_late),
+        ("overrides of the vendor's areas", Decimal(len(evaluation.overrides))),
+    ]
+    return [{"measure": name, "value": _text(value)} for name, value in rows]
+
+
+def _text(value: Decimal | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _num(value: Decimal | None) -> str:
+    """A measured value or target without the store's trailing zeros: 24, not 24.0000."""
+    return "-" if value is None else f"{value.normalize():f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
