@@ -125,7 +125,7 @@ def record_costs(
     """The rung's timesheet lines and the invoices that bill them; return the rung's cost."""
     mine = [line for line in lines if line.work_item_id == rung.vendor_ref]
     for line in mine:
-        key = f"timesheet:{line.id}"
+        key = f"{rung.idempotency_key}:timesheet:{line.id}"
         if not _exists(session, CostEntry, key):
             session.add(
                 CostEntry(
@@ -145,7 +145,7 @@ def record_costs(
             )
     billed = {line.id for line in mine}
     for invoice in invoices:
-        key = f"invoice:{invoice.id}"
+        key = f"{rung.idempotency_key}:invoice:{invoice.id}"
         if billed & set(invoice.timesheet_line_ids) and not _exists(session, CostEntry, key):
             session.add(
                 CostEntry(
