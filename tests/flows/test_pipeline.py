@@ -1,0 +1,102 @@
+"""Every simulator profile through the whole pipeline, under the Prefect test harness."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from config import Settings
+from flows.trial import trial
+from models.tables import AuditEntry, Decision, ExitStep, PilotTask, Trial, Vendor
+from simulator.config import ProfileName
+from store.db import read_session
+from tests.flows.conftest import StoreTrial
+from vendor.errors import VendorUnavailable
+
+
+def stored(settings: Settings):  # type: ignore[no-untyped-def]
+    with read_session(settings) as session:
+        row = session.exec(select(Trial)).one()
+        rungs = session.exec(
+            select(PilotTask.status).where(PilotTask.engagement == 1).order_by(PilotTask.position)
+        ).all()  # type: ignore[arg-type]
+        choices = session.exec(
+            select(Decision.choice).where(Decision.gate.startswith("evaluation"))
+        ).all()  # type: ignore[attr-defined]
+        exits = session.exec(select(ExitStep.status)).all()
+        base = session.exec(select(Vendor.base_url)).one().rstrip("/")
+    return row, list(rungs), list(choices), list(exits), base
+
+
+@pytest.mark.parametrize("profile", [ProfileName.RELIABLE, ProfileName.HOSTILE_EXIT])
+async def test_a_vendor_that_delivers_is_expanded(
+    settings: Settings, stored_trial: StoreTrial, profile: ProfileName
+) -> None:
+    slug = stored_trial(profile)
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
+    row, rungs, choices, exits, _ = stored(settings)
+    assert (row.phase, row.engagement) == ("piloting", 2)
+    assert rungs == ["accepted"] * 3 and choices == ["expand"]
+    assert exits and set(exits) == {"pending"}  # the exit plan is carried forward, ready
+
+
+async def test_a_poor_vendor_is_exited_and_closed(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.POOR)
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "closed"
+    row, rungs, choices, exits, base = stored(settings)
+    assert rungs == ["accepted", "stopped", "planned"] and choices == ["exit"]
+    assert set(exits) == {"done"}
+    ledger = httpx.get(f"{base}/admin/ledger").json()
+    assert ledger["effects"]["exports"] == 1 and ledger["effects"]["work_items"] == 2
+
+
+async def test_an_overrunner_stops_at_the_budget_gate(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "closed"
+    row, rungs, choices, _, _ = stored(settings)
+    assert rungs == ["accepted", "accepted", "stopped"] and choices == ["exit"]
+    with read_session(settings) as session:
+        reasons = session.exec(select(Decision.reason)).all()
+    assert any("exceeds the cap" in reason for reason in reasons)
+
+
+async def test_a_flaky_vendor_gets_there_with_retries(
+    settings: Settings, stored_trial: StoreTrial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIALS_VENDOR_READ_TIMEOUT", "0.5")
+    monkeypatch.setenv("TRIALS_VENDOR_BACKOFF_INITIAL", "0.01")
+    monkeypatch.setenv("TRIALS_VENDOR_BACKOFF_MAX", "0.1")
+    monkeypatch.setenv("TRIALS_VENDOR_MAX_ATTEMPTS", "10")
+    slug = stored_trial(
+        ProfileName.FLAKY, fault_rate=0.2, slow_seconds=(0.05, 0.1), timeout_seconds=1.0
+    )
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
+    _, rungs, _, _, base = stored(settings)
+    assert rungs == ["accepted"] * 3
+    ledger = httpx.get(f"{base}/admin/ledger").json()
+    assert ledger["effects"]["work_items"] == 3
+    assert {ref["creations"] for ref in ledger["client_refs"].values()} == {1}
+    faults = httpx.get(f"{base}/admin/faults").json()
+    assert faults["faults"], "the vendor really was flaky"
+
+
+async def test_a_ghost_vendor_stops_the_run_with_a_clear_error(
+    settings: Settings, stored_trial: StoreTrial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIALS_VENDOR_READ_TIMEOUT", "0.3")
+    monkeypatch.setenv("TRIALS_VENDOR_MAX_ATTEMPTS", "2")
+    slug = stored_trial(ProfileName.GHOST, ghost_after_requests=12, hang_seconds=2)
+    with pytest.raises(VendorUnavailable, match=r"no answer in time \(timeout\)"):
+        await trial(slug, decisions="auto", wait_seconds=30)
+    row, rungs, _, _, _ = stored(settings)
+    assert row.phase == "piloting"  # nothing half-written: the rung is where it got to
+    assert "accepted" in rungs or "submitted" in rungs
+    with read_session(settings) as session:
+        assert not session.exec(
+            select(AuditEntry).where(AuditEntry.action == "ladder_stopped")
+        ).all()
