@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, tags
 
 from flows.evaluation import evaluation
 from flows.exit import exit_trial
@@ -23,22 +23,40 @@ async def trial(
     slug: str, decisions: str = "ask", wait_seconds: float = 300.0, approved_by: str = "engine"
 ) -> str:
     """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion."""
+    vendor = load_trial(slug).vendor.name
+    with tags(f"vendor:{vendor}", f"trial:{slug}"):
+        return await _carry(slug, decisions, wait_seconds, approved_by)
+
+
+async def _carry(slug: str, decisions: str, wait_seconds: float, approved_by: str) -> str:
+    """Run the phase flows in turn until the trial waits, expands or ends."""
     evaluations = 0
     while (phase := load_trial(slug).phase) not in TERMINAL:
-        if phase in (Phase.DRAFT, Phase.ONBOARDING):
-            await onboarding(slug, approved_by=approved_by)
-        elif phase is Phase.PILOTING:
-            if await ladder(slug, wait_seconds=wait_seconds) == WAITING:
-                return WAITING
-        elif phase is Phase.EVALUATING:
-            evaluations += 1
-            if evaluations > MAX_EVALUATIONS_PER_RUN:
-                return WAITING  # extended again and again: a person should look at it
-            if await evaluation(slug, decisions=decisions) is None:
-                return WAITING
-        elif phase is Phase.EXPANDING:
-            await expansion(slug)
-            return EXPANDED  # the larger engagement starts on the next run
-        elif phase is Phase.EXITING:
-            await exit_trial(slug)
+        evaluations += phase is Phase.EVALUATING
+        if evaluations > MAX_EVALUATIONS_PER_RUN:
+            return WAITING  # extended again and again: a person should look at it
+        with tags(f"phase:{phase}"):
+            outcome = await _phase(slug, phase, decisions, wait_seconds, approved_by)
+        if outcome is not None:
+            return outcome
     return phase
+
+
+async def _phase(
+    slug: str, phase: Phase, decisions: str, wait_seconds: float, approved_by: str
+) -> str | None:
+    """Run one phase's flow; a string means the run stops there."""
+    if phase in (Phase.DRAFT, Phase.ONBOARDING):
+        await onboarding(slug, approved_by=approved_by)
+    elif phase is Phase.PILOTING:
+        if await ladder(slug, wait_seconds=wait_seconds) == WAITING:
+            return WAITING
+    elif phase is Phase.EVALUATING:
+        if await evaluation(slug, decisions=decisions) is None:
+            return WAITING
+    elif phase is Phase.EXPANDING:
+        await expansion(slug)
+        return EXPANDED  # the larger engagement starts on the next run
+    elif phase is Phase.EXITING:
+        await exit_trial(slug)
+    return None

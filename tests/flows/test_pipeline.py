@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from sqlmodel import select
 
 from config import Settings
@@ -39,6 +41,15 @@ async def test_a_vendor_that_delivers_is_expanded(
     assert (row.phase, row.engagement) == ("piloting", 2)
     assert rungs == ["accepted"] * 3 and choices == ["expand"]
     assert exits and set(exits) == {"pending"}  # the exit plan is carried forward, ready
+    async with get_client() as client:
+        ladders = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(
+                    all_=[f"trial:{slug}", "phase:piloting", "vendor:Acme Managed Services"]
+                )
+            )
+        )
+    assert {run.name for run in ladders} == {f"ladder-{slug}"}
 
 
 async def test_a_poor_vendor_is_exited_and_closed(
