@@ -119,17 +119,18 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
     from cli.render import console, money
 
     table = Table(title=f"Demo: 3 trials in {seconds:.1f} s", title_justify="left")
-    for column in ("vendor", "trial", "phase", "rungs", "spent / estimate", "decision", "why"):
+    for column in ("vendor", "trial", "phase now", "rungs", "spent", "decision", "because"):
         table.add_column(column)
     for o in outcomes:
+        because = o.stopped or (o.why or "").split(";")[0]
         table.add_row(
             o.vendor,
             o.slug,
             f"{o.phase} (engagement {o.engagement})",
             f"{o.rungs_accepted}/{o.rungs_total}",
-            f"{money(o.spent)} / {money(o.estimate)} {o.currency}",
+            f"{money(o.spent)} {o.currency}",
             o.decision or "-",
-            (o.why or o.stopped or "")[:160],
+            because[:110] + ("..." if len(because) > 110 else ""),
         )
     out = console()
     out.print(table)

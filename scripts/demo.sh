@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then check the example plans, store them as draft trials, and list them.
+# Set up, check the example plans, then run three simulated vendors through their trials.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 export TRIALS_DATA_DIR="${TRIALS_DATA_DIR:-$PWD/.demo}"
 unset TRIALS_DATABASE_URL
 rm -f "$TRIALS_DATA_DIR"/trials.db "$TRIALS_DATA_DIR"/trials.db-wal "$TRIALS_DATA_DIR"/trials.db-shm
+rm -rf "$TRIALS_DATA_DIR"/archive
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
 
 .venv/bin/trials validate examples/*.yaml
-for plan in examples/*.yaml; do
-  .venv/bin/trials create "$plan"
-done
+.venv/bin/trials demo
 .venv/bin/trials list

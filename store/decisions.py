@@ -9,15 +9,14 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.budget import rung_cost
 from models.errors import DuplicateError, StoreError
 from models.evaluation import PHASE_AFTER, Evaluation, engagement_terms, extension_key
 from models.gates import Choice
 from models.keys import idempotency_key
 from models.plan import Plan
-from models.tables import AuditEntry, Decision, Expectation, PilotTask, Trial, utcnow
+from models.tables import AuditEntry, Decision, PilotTask, Trial, utcnow
 from store.phases import change_phase
-from store.trials import get_trial
+from store.trials import engagement_rows, get_trial
 
 
 class RecordedDecision(BaseModel):
@@ -135,47 +134,11 @@ def open_expansion(*, session: Session, slug: str, actor: str) -> str:
     if opened.rowcount != 1:  # type: ignore[attr-defined]
         return note  # opened before
     assert trial.id is not None
-    session.add_all(_engagement_rows(_plan(trial), trial.id, 2))
+    session.add_all(engagement_rows(_plan(trial), trial.id, 2))
     session.add(AuditEntry(trial_id=trial.id, actor=actor, action="engagement_opened", reason=note))
     session.flush()
     session.expire(trial)
     return note
-
-
-def _engagement_rows(plan: Plan, trial_id: int, engagement: int) -> list[PilotTask | Expectation]:
-    terms = engagement_terms(plan, engagement)
-    rows: list[PilotTask | Expectation] = [
-        PilotTask(
-            trial_id=trial_id,
-            engagement=engagement,
-            position=i,
-            rung_key=r.id,
-            title=r.title,
-            hours=r.total_hours,
-            estimate=rung_cost(r, plan.rate_card),
-            currency=plan.currency,
-            due_in_days=r.due_in_days,
-            idempotency_key=idempotency_key(plan.trial, engagement, r.id, "work-item"),
-        )
-        for i, r in enumerate(terms.ladder)
-    ]
-    rows += [
-        Expectation(
-            trial_id=trial_id,
-            engagement=engagement,
-            key=e.id,
-            metric=e.metric,
-            comparator=e.comparator,
-            target=e.target,
-            unit=e.unit,
-            source=e.source,
-            holds_from=e.holds_from,
-            holds_by=e.holds_by,
-            weight=e.weight,
-        )
-        for e in terms.expectations
-    ]
-    return rows
 
 
 def _first_at(session: Session, trial_id: int, gate: str) -> Decision | None:

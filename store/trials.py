@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models.budget import rung_cost
 from models.errors import DuplicateError, NotFoundError
+from models.evaluation import engagement_terms
 from models.keys import idempotency_key
 from models.phases import Phase
 from models.plan import Plan, TokenRef
@@ -137,10 +138,26 @@ def _upsert_vendor(*, session: Session, plan: Plan) -> int:
 
 def _rows_for(plan: Plan, trial_id: int) -> list[PilotTask | Expectation | ExitStep]:
     """The first engagement's rungs and expectations, and the exit steps, from the plan."""
-    rows: list[PilotTask | Expectation | ExitStep] = [
+    rows: list[PilotTask | Expectation | ExitStep] = [*engagement_rows(plan, trial_id, 1)]
+    rows += [
+        ExitStep(
+            trial_id=trial_id,
+            kind=step,
+            position=i,
+            idempotency_key=idempotency_key(plan.trial, 1, "exit", step),
+        )
+        for i, step in enumerate(plan.exit_plan.steps)
+    ]
+    return rows
+
+
+def engagement_rows(plan: Plan, trial_id: int, engagement: int) -> list[PilotTask | Expectation]:
+    """The rungs and expectations of one engagement: the pilot, or the expansion."""
+    terms = engagement_terms(plan, engagement)
+    rows: list[PilotTask | Expectation] = [
         PilotTask(
             trial_id=trial_id,
-            engagement=1,
+            engagement=engagement,
             position=i,
             rung_key=r.id,
             title=r.title,
@@ -148,14 +165,14 @@ def _rows_for(plan: Plan, trial_id: int) -> list[PilotTask | Expectation | ExitS
             estimate=rung_cost(r, plan.rate_card),
             currency=plan.currency,
             due_in_days=r.due_in_days,
-            idempotency_key=idempotency_key(plan.trial, 1, r.id, "work-item"),
+            idempotency_key=idempotency_key(plan.trial, engagement, r.id, "work-item"),
         )
-        for i, r in enumerate(plan.pilot)
+        for i, r in enumerate(terms.ladder)
     ]
     rows += [
         Expectation(
             trial_id=trial_id,
-            engagement=1,
+            engagement=engagement,
             key=e.id,
             metric=e.metric,
             comparator=e.comparator,
@@ -166,15 +183,6 @@ def _rows_for(plan: Plan, trial_id: int) -> list[PilotTask | Expectation | ExitS
             holds_by=e.holds_by,
             weight=e.weight,
         )
-        for e in plan.expectations
-    ]
-    rows += [
-        ExitStep(
-            trial_id=trial_id,
-            kind=step,
-            position=i,
-            idempotency_key=idempotency_key(plan.trial, 1, "exit", step),
-        )
-        for i, step in enumerate(plan.exit_plan.steps)
+        for e in terms.expectations
     ]
     return rows

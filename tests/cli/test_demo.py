@@ -1,0 +1,34 @@
+"""`trials demo` as a user runs it: three vendors, three outcomes, no traceback, no ERROR."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prefect.settings import PREFECT_API_URL
+
+from config import Settings
+
+
+def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
+    settings: Settings, prefect_api: None
+) -> None:
+    env = os.environ | {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"}
+    trials = Path(sys.executable).parent / "trials"
+    done = subprocess.run(
+        [str(trials), "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output and " ERROR " not in output
+    lines = {
+        line.split("│")[1].strip(): line
+        for line in output.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
+    assert "piloting (engagement 2)" in lines["reliable"] and "expand" in lines["reliable"]
+    assert "closed (engagement 1)" in lines["poor"] and "exit" in lines["poor"]
+    assert "closed (engagement 1)" in lines["overrunner"]
+    assert "at rung-3: the next rung, forecast at" in lines["overrunner"]
