@@ -108,7 +108,7 @@ def _paused_run(slug: str, gate: str) -> FlowRun | None:
     """The evaluation run of the trial that is paused at this gate and may still resume."""
     import httpx
 
-    prepare_prefect(log_level="WARNING")
+    prepare_prefect(quiet_console=True)
     from prefect import get_client
     from prefect.client.schemas import filters
     from prefect.client.schemas.objects import StateType

@@ -41,7 +41,7 @@ def demo(
             f"The demo needs the example plans of a clone of the repository "
             f"({EXAMPLE.parent.name}/ beside the code); run it from a clone."
         )
-    prepare_prefect(log_level="WARNING")
+    prepare_prefect(quiet_console=True)
     started = time.perf_counter()
     outcomes = asyncio.run(_run(seconds_per_day))
     _print(outcomes, time.perf_counter() - started)
@@ -135,7 +135,9 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
     out = console()
     out.print(table)
     out.print(
-        "Next: `trials show TRIAL` for the audit log and exit steps; the flow runs, "
-        "artifacts (scorecards, budgets, exit reports) and events are in the Prefect UI "
-        "of the server PREFECT_API_URL points at (`prefect server start`)."
+        "Next: `trials show TRIAL` has the audit log and exit steps. The flow runs, "
+        "artifacts (scorecards, budgets, exit reports) and events stay only on a Prefect "
+        "server: start one with `prefect server start`, set "
+        "PREFECT_API_URL=http://127.0.0.1:4200/api and rerun the demo to see them in its UI. "
+        "The simulated vendors stop with the demo, so its trials cannot be run further."
     )

@@ -31,7 +31,7 @@ def run(
 ) -> None:
     """Run a trial end to end, as far as it can go now; rerun it to carry on."""
     slug = _stored(Path(target)) if target.endswith((".yaml", ".yml")) else target
-    prepare_prefect()
+    prepare_prefect(quiet_console=True)
     from flows.trial import trial
 
     settings = get_settings()

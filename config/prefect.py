@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 
 
-def prepare_prefect(log_level: str | None = None) -> None:
-    """Analytics off (this machine has no network to send them to); optionally quieter logs.
+def prepare_prefect(quiet_console: bool = False) -> None:
+    """Analytics off (this machine has no network to send them to); optionally a quiet terminal.
 
     Prefect reads its settings from PREFECT_* environment variables; a value the user set
-    wins over these defaults.
+    wins over these defaults. A quiet console still sends every log line to the Prefect
+    API, so the UI shows them; the command prints its own summary or one-paragraph error.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if log_level is not None:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", log_level)
+    if quiet_console:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")

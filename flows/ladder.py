@@ -57,7 +57,7 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         save_intent(trial.trial_id, rung.idempotency_key, "work_item", order.model_dump_json())
         item = await create_work_item(trial.vendor, order, rung.idempotency_key)
         save_outcome(rung.idempotency_key, item.id, item.model_dump_json())
-        mark_rung(rung, "submitted", item.id)
+        mark_rung(rung, "submitted", item.id, at=item.created_at)
 
         item = await wait_for_delivery(trial.vendor, item.id, wait_seconds)
         if item.status is not WorkStatus.DELIVERED:
@@ -71,7 +71,7 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         save_measurements(trial, rung, await read_metrics(trial.vendor, slug))
         lines, invoices = await read_costs(trial.vendor, slug)
         save_costs(trial, rung, lines, invoices)
-        mark_rung(rung, "delivered")
+        mark_rung(rung, "delivered", at=item.delivered_at)
 
         done = read_gate_inputs(trial)
         card = scorecard(trial.expectations, done.measured, done.rungs_done, date.today())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -49,16 +50,25 @@ def open_rungs(*, session: Session, trial_id: int, engagement: int) -> list[Rung
 
 
 def set_rung_status(
-    *, session: Session, rung_id: int, status: str, vendor_ref: str | None = None
+    *,
+    session: Session,
+    rung_id: int,
+    status: str,
+    vendor_ref: str | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Move a rung along planned -> submitted -> delivered -> accepted | stopped."""
+    """Move a rung along planned -> submitted -> delivered -> accepted | stopped.
+
+    `at` is the vendor's time of the step, so schedule variance is measured on the
+    vendor's clock (which the simulator runs fast).
+    """
     rung = session.get_one(PilotTask, rung_id)
     rung.status = status
     if vendor_ref is not None:
         rung.vendor_ref = vendor_ref
-        rung.submitted_at = rung.submitted_at or utcnow()
+        rung.submitted_at = rung.submitted_at or at or utcnow()
     if status == "delivered":
-        rung.completed_at = rung.completed_at or utcnow()
+        rung.completed_at = rung.completed_at or at or utcnow()
     session.add(rung)
 
 

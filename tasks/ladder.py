@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from hashlib import sha256
 
@@ -34,10 +35,14 @@ def rungs_to_climb(trial: TrialContext) -> list[RungView]:
 
 
 @task(cache_policy=NO_CACHE)
-def mark_rung(rung: RungView, status: str, vendor_ref: str | None = None) -> None:
-    """Record the rung's progress (submitted, delivered, accepted)."""
+def mark_rung(
+    rung: RungView, status: str, vendor_ref: str | None = None, at: datetime | None = None
+) -> None:
+    """Record the rung's progress (submitted, delivered, accepted), at the vendor's time."""
     with write_session() as session:
-        set_rung_status(session=session, rung_id=rung.id, status=status, vendor_ref=vendor_ref)
+        set_rung_status(
+            session=session, rung_id=rung.id, status=status, vendor_ref=vendor_ref, at=at
+        )
 
 
 @task(cache_policy=NO_CACHE)

@@ -227,8 +227,7 @@ class VendorClient:
             self.vendor,
             call,
             f"the download never matched its sha256 {sha256} (incomplete or corrupted)",
-            attempts=self._requests.policy.max_attempts,
-        )
+        ).after(self._requests.policy.max_attempts)
 
     def _parse(self, call: str, response: httpx.Response, model: type[M]) -> M:
         try:

@@ -12,11 +12,12 @@ class VendorError(TrialsError):
 
     def __init__(self, vendor: str, call: str, what: str, *, attempts: int = 1) -> None:
         self.vendor, self.call, self.what, self.attempts = vendor, call, what, attempts
+        self.final = False  # set once the client has stopped trying
         super().__init__(self._message())
 
     def _message(self) -> str:
-        if self.retryable and self.attempts > 1:
-            fate = f"gave up after {self.attempts} attempts"
+        if self.retryable and self.final:
+            fate = f"gave up after {self.attempts} attempt{'s' if self.attempts > 1 else ''}"
         elif self.retryable:
             fate = "will be retried"
         else:
@@ -29,8 +30,8 @@ class VendorError(TrialsError):
         return "check the request against the Vendor Work API contract"
 
     def after(self, attempts: int) -> VendorError:
-        """The same failure, reported after `attempts` attempts."""
-        self.attempts = attempts
+        """The same failure, reported once the client stopped after `attempts` attempts."""
+        self.attempts, self.final = attempts, True
         self.args = (self._message(),)
         return self
 
