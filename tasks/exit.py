@@ -16,8 +16,9 @@ from models.context import VendorInfo
 from models.exit_rules import ArchivedFile, ExitReport, StepLine, StepStatus, report_markdown
 from store.db import read_session, write_session
 from store.effects import find_effect
-from store.exits import archived_files, exit_steps, record_file, set_step, write_verified
+from store.exits import archived_files, exit_steps, set_step
 from store.exits import exit_report as stored_report
+from store.files import record_file, write_verified
 from tasks.connection import vendor_api
 from tasks.vendor import vendor_call
 from vendor.contract import (

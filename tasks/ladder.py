@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from hashlib import sha256
+from pathlib import Path, PurePosixPath
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from models.context import TrialContext
-from models.tables import StoredFile
+from models.exit_rules import ArchivedFile
 from store.db import read_session, write_session
-from store.files import archive_path, record_file, write_atomically
+from store.files import record_file, write_verified
 from store.ladder import (
     GateInputs,
     RungView,
@@ -57,24 +58,20 @@ def archive_deliverable(
     trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
 ) -> str:
     """Keep the delivered file on disk and record it (name, size, sha256); return its path."""
-    settings = get_settings()
-    path = archive_path(settings.data_dir, trial.slug, "deliverables", deliverable.name)
-    write_atomically(path, content)
+    relative = PurePosixPath("archive", trial.slug, "deliverables", Path(deliverable.name).name)
+    digest = sha256(content).hexdigest()
+    write_verified(get_settings().data_dir / relative, content, digest)
+    file = ArchivedFile(
+        kind="deliverable",
+        vendor_ref=deliverable.id,
+        name=deliverable.name,
+        size=len(content),
+        sha256=digest,
+        path=str(relative),
+    )
     with write_session() as session:
-        record_file(
-            session=session,
-            row=StoredFile(
-                trial_id=trial.trial_id,
-                pilot_task_id=rung.id,
-                kind="deliverable",
-                vendor_ref=deliverable.id,
-                name=deliverable.name,
-                size=len(content),
-                sha256=sha256(content).hexdigest(),
-                path=str(path.relative_to(settings.data_dir)),
-            ),
-        )
-    return str(path)
+        record_file(session=session, trial_id=trial.trial_id, file=file, pilot_task_id=rung.id)
+    return str(relative)
 
 
 @task(cache_policy=NO_CACHE)
