@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from config import get_settings
-from config.prefect import prepare_prefect
+from config.prefect import prepare_prefect, start_ephemeral_server
 from models.errors import TrialsError
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ async def _run(seconds_per_day: float) -> list[TrialOutcome]:
     from store.migrate import ensure_schema
     from store.outcomes import trial_outcome
 
+    # Prefect's temporary server comes up while the simulators and the trials are made ready.
+    server = asyncio.create_task(asyncio.to_thread(start_ephemeral_server))
     settings = get_settings()
     ensure_schema(settings)
     # The simulated vendors accept this token; the plans name the variable that holds it.
@@ -77,6 +79,7 @@ async def _run(seconds_per_day: float) -> list[TrialOutcome]:
             )
             slugs[profile] = _store(Path(plans), profile, url, f"demo-{stamp}-{profile}")
             typer.echo(f"{profile:>10} vendor simulated at {url}, trial {slugs[profile]}")
+        await server
         typer.echo("Running the three trials; decisions follow the recommendations.")
         await asyncio.gather(
             *(

@@ -20,6 +20,7 @@ from models.evaluation import (
     pause_key,
 )
 from models.gates import Choice
+from models.phases import Phase
 from tasks.evaluation import (
     announce_recommendation,
     apply_decision_at,
@@ -28,7 +29,8 @@ from tasks.evaluation import (
     publish_budget,
     publish_scorecard,
 )
-from tasks.trial_state import record_decision, set_waiting
+from tasks.reporting import label_run
+from tasks.trial_state import load_trial, record_decision, set_waiting
 
 POLICY = "policy"
 Said = Annotated[str, Field(min_length=1, pattern=r"\S")]
@@ -66,6 +68,7 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     (take the recommendation).
     """
     check_mode(decisions)
+    await label_run(load_trial(slug), Phase.EVALUATING)
     result = assess(slug)
     await publish_scorecard(result)
     await publish_budget(result)

@@ -48,6 +48,7 @@ from tasks.exit import (
     revoke_grant,
     timesheets,
 )
+from tasks.reporting import label_run
 from tasks.trial_state import load_trial, move_phase, record_grants, save_intent, save_outcome
 from tasks.vendor import list_grants
 from vendor.contract import AccessGrant, DataExport, ExportRequest, ExportStatus
@@ -63,6 +64,7 @@ Step = Callable[[TrialContext, StepLine, float], Awaitable[str]]
 async def exit_trial(slug: str, max_wait_seconds: float = 120) -> ExitReport:
     """Run the exit plan's steps in order, each verified, then close the trial and report."""
     trial = load_trial(slug)
+    await label_run(trial, Phase.EXITING)
     check_exit_phase(slug, trial.phase)
     if trial.phase is Phase.CLOSED:
         return load_exit_report(slug)  # exited before: the database says so

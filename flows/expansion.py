@@ -7,6 +7,7 @@ from prefect import flow
 from models.evaluation import require_phase
 from models.phases import Phase
 from tasks.evaluation import open_engagement
+from tasks.reporting import label_run
 from tasks.trial_state import load_trial, move_phase
 
 
@@ -14,6 +15,7 @@ from tasks.trial_state import load_trial, move_phase
 async def expansion(slug: str) -> None:
     """Open the plan's expansion as the next engagement; the exit plan carries forward."""
     trial = load_trial(slug)
+    await label_run(trial, Phase.EXPANDING)
     if trial.phase is Phase.PILOTING and trial.engagement > 1:
         return  # opened before: the database says so
     require_phase(

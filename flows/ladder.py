@@ -14,13 +14,13 @@ from tasks.ladder import (
     archive_deliverable,
     mark_rung,
     read_gate_inputs,
+    record_delivery,
+    record_submission,
     rungs_to_climb,
-    save_costs,
-    save_measurements,
     stop_ladder,
 )
-from tasks.reporting import announce, show_progress, start_progress
-from tasks.trial_state import load_trial, move_phase, save_intent, save_outcome, set_waiting
+from tasks.reporting import announce, label_run, show_progress, start_progress
+from tasks.trial_state import load_trial, move_phase, save_intent, set_waiting
 from tasks.vendor import (
     create_work_item,
     download_deliverable,
@@ -37,14 +37,15 @@ from vendor.orders import work_order
 async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
     """Climb the open rungs in order; return "evaluating", or "waiting" for the vendor."""
     trial = load_trial(slug)
+    await label_run(trial, Phase.PILOTING)
     if trial.phase is not Phase.PILOTING:
         return trial.phase
     rungs = rungs_to_climb(trial)
     progress = await start_progress(slug, f"{len(rungs)} rungs to climb")
+    gate = read_gate_inputs(trial)
     for number, rung in enumerate(rungs):
-        spent = read_gate_inputs(trial)
         too_dear = over_cap(
-            spent.spent, forecast_cost(rung.estimate, spent.earned, spent.spent), trial.budget.cap
+            gate.spent, forecast_cost(rung.estimate, gate.earned, gate.spent), trial.budget.cap
         )
         if too_dear:
             stop_ladder(rung, [too_dear])
@@ -56,31 +57,27 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         )
         save_intent(trial.trial_id, rung.idempotency_key, "work_item", order.model_dump_json())
         item = await create_work_item(trial.vendor, order, rung.idempotency_key)
-        save_outcome(rung.idempotency_key, item.id, item.model_dump_json())
-        mark_rung(rung, "submitted", item.id, at=item.created_at)
+        record_submission(rung, rung.idempotency_key, item)
 
         item = await wait_for_delivery(trial.vendor, item.id, wait_seconds)
         if item.status is not WorkStatus.DELIVERED:
             set_waiting(slug, f"vendor to deliver {rung.rung_key} ({item.status})")
             return "waiting"
-        set_waiting(slug, None)
         for deliverable in await list_deliverables(trial.vendor, item.id):
             content = await download_deliverable(trial.vendor, deliverable)
             archive_deliverable(trial, rung, deliverable, content)
         rung = rung.model_copy(update={"vendor_ref": item.id})
-        save_measurements(trial, rung, await read_metrics(trial.vendor, slug))
-        lines, invoices = await read_costs(trial.vendor, slug)
-        save_costs(trial, rung, lines, invoices)
-        mark_rung(rung, "delivered", at=item.delivered_at)
+        metrics = await read_metrics(trial.vendor, slug)
+        record_delivery(trial, rung, item, metrics, await read_costs(trial.vendor, slug))
 
-        done = read_gate_inputs(trial)
-        card = scorecard(trial.expectations, done.measured, done.rungs_done, date.today())
+        gate = read_gate_inputs(trial)
+        card = scorecard(trial.expectations, gate.measured, gate.rungs_done, date.today())
         if missed := missed_reasons(card):
             stop_ladder(rung, missed)
             announce("trials.ladder.stopped", slug, {"rung": rung.rung_key, "reasons": missed})
             break
         mark_rung(rung, "accepted")
-        announce("trials.rung.completed", slug, {"rung": rung.rung_key, "spent": str(done.spent)})
+        announce("trials.rung.completed", slug, {"rung": rung.rung_key, "spent": str(gate.spent)})
         await show_progress(progress, number + 1, len(rungs))
     move_phase(slug, Phase.EVALUATING, "the ladder ended: climbed every rung or stopped at a gate")
     return Phase.EVALUATING

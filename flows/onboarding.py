@@ -8,6 +8,7 @@ from prefect import flow
 from models.budget import ladder_totals
 from models.keys import idempotency_key
 from models.phases import Phase
+from tasks.reporting import label_run
 from tasks.trial_state import (
     load_trial,
     move_phase,
@@ -24,6 +25,7 @@ from vendor.contract import AckRequest, ExpectationTerms
 async def onboarding(slug: str, approved_by: str) -> None:
     """Check the vendor, record its grants, have expectations acknowledged, approve the budget."""
     trial = load_trial(slug)
+    await label_run(trial, Phase.ONBOARDING)
     if trial.phase not in (Phase.DRAFT, Phase.ONBOARDING):
         return  # onboarded before: the database says so
     move_phase(slug, Phase.ONBOARDING, "trial started")

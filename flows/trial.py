@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prefect import flow, tags
+from prefect import flow
 
 from flows.evaluation import evaluation
 from flows.exit import exit_trial
@@ -10,6 +10,7 @@ from flows.expansion import expansion
 from flows.ladder import ladder
 from flows.onboarding import onboarding
 from models.phases import TERMINAL, Phase
+from tasks.reporting import label_run
 from tasks.trial_state import load_trial
 
 # A run stops at the first of these; the next run (or the monitor) carries the trial on.
@@ -23,9 +24,8 @@ async def trial(
     slug: str, decisions: str = "ask", wait_seconds: float = 300.0, approved_by: str = "engine"
 ) -> str:
     """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion."""
-    vendor = load_trial(slug).vendor.name
-    with tags(f"vendor:{vendor}", f"trial:{slug}"):
-        return await _carry(slug, decisions, wait_seconds, approved_by)
+    await label_run(load_trial(slug))
+    return await _carry(slug, decisions, wait_seconds, approved_by)
 
 
 async def _carry(slug: str, decisions: str, wait_seconds: float, approved_by: str) -> str:
@@ -35,8 +35,7 @@ async def _carry(slug: str, decisions: str, wait_seconds: float, approved_by: st
         evaluations += phase is Phase.EVALUATING
         if evaluations > MAX_EVALUATIONS_PER_RUN:
             return WAITING  # extended again and again: a person should look at it
-        with tags(f"phase:{phase}"):
-            outcome = await _phase(slug, phase, decisions, wait_seconds, approved_by)
+        outcome = await _phase(slug, phase, decisions, wait_seconds, approved_by)
         if outcome is not None:
             return outcome
     return phase

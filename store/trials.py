@@ -14,7 +14,7 @@ from models.evaluation import engagement_terms
 from models.keys import idempotency_key
 from models.phases import Phase
 from models.plan import Plan, TokenRef
-from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor
+from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor, utcnow
 
 
 class TrialDetail(BaseModel):
@@ -63,6 +63,14 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
     )
     session.flush()
     return trial
+
+
+def set_waiting_for(*, session: Session, slug: str, what: str | None) -> None:
+    """Record what the trial waits for, and since when (None: not waiting)."""
+    trial = get_trial(session=session, slug=slug)
+    if trial.waiting_for != what:
+        trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
+        session.add(trial)
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:

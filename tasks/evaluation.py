@@ -8,7 +8,6 @@ from uuid import UUID
 from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.events import emit_event
 
 from config import get_settings
 from models.evaluation import Evaluation, evaluate, require_phase
@@ -18,6 +17,7 @@ from models.tables import utcnow
 from store.db import read_session, write_session
 from store.decisions import RecordedDecision, apply_decision, find_decision, open_expansion
 from store.evaluation import evaluation_facts
+from tasks.reporting import announce
 
 
 @task(cache_policy=NO_CACHE)
@@ -70,16 +70,12 @@ async def publish_budget(evaluation: Evaluation) -> UUID:
     )
 
 
-@task(cache_policy=NO_CACHE)
 def announce_recommendation(evaluation: Evaluation) -> None:
     """Emit `trials.evaluation.recommended` with the recommendation and its reasons."""
-    emit_event(
-        event="trials.evaluation.recommended",
-        resource={
-            "prefect.resource.id": f"trials.trial.{evaluation.slug}",
-            "prefect.resource.name": evaluation.slug,
-        },
-        payload={
+    announce(
+        "trials.evaluation.recommended",
+        evaluation.slug,
+        {
             "gate": evaluation.gate,
             "choice": evaluation.recommendation.choice,
             "rationale": evaluation.recommendation.rationale,

@@ -9,7 +9,6 @@ from pathlib import PurePosixPath
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.events import emit_event
 
 from config import get_settings
 from models.context import VendorInfo
@@ -20,6 +19,7 @@ from store.exits import archived_files, exit_steps, set_step
 from store.exits import exit_report as stored_report
 from store.files import record_file, write_verified
 from tasks.connection import vendor_api
+from tasks.reporting import announce
 from tasks.vendor import vendor_call
 from vendor.contract import (
     AccessGrant,
@@ -151,11 +151,10 @@ def publish_report(report: ExitReport) -> None:
     )
 
 
-@task(cache_policy=NO_CACHE)
 def announce_step(slug: str, step: StepLine, detail: str) -> None:
     """Emit `trials.exit.step.completed` for a step just recorded as done."""
-    emit_event(
-        event="trials.exit.step.completed",
-        resource={"prefect.resource.id": f"trials.trial.{slug}", "prefect.resource.name": slug},
-        payload={"step": step.kind, "target": step.target, "key": step.key, "detail": detail},
+    announce(
+        "trials.exit.step.completed",
+        slug,
+        {"step": step.kind, "target": step.target, "key": step.key, "detail": detail},
     )

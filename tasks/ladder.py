@@ -14,6 +14,7 @@ from config import get_settings
 from models.context import TrialContext
 from models.exit_rules import ArchivedFile
 from store.db import read_session, write_session
+from store.effects import record_outcome
 from store.files import record_file, write_verified
 from store.ladder import (
     GateInputs,
@@ -25,7 +26,8 @@ from store.ladder import (
     set_rung_status,
     stop_rung,
 )
-from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine
+from store.trials import set_waiting_for
+from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine, WorkItem
 
 
 @task(cache_policy=NO_CACHE)
@@ -75,27 +77,49 @@ def archive_deliverable(
 
 
 @task(cache_policy=NO_CACHE)
-def save_measurements(trial: TrialContext, rung: RungView, metrics: list[Metric]) -> int:
-    """Record the rung's measurements, once each."""
+def record_submission(rung: RungView, key: str, item: WorkItem) -> None:
+    """Record the vendor's work item against the rung's intent, and the rung as submitted."""
     with write_session() as session:
-        return record_measurements(
+        record_outcome(
+            session=session, key=key, vendor_ref=item.id, response_json=item.model_dump_json()
+        )
+        set_rung_status(
+            session=session,
+            rung_id=rung.id,
+            status="submitted",
+            vendor_ref=item.id,
+            at=item.created_at,
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def record_delivery(
+    trial: TrialContext,
+    rung: RungView,
+    item: WorkItem,
+    metrics: list[Metric],
+    costs: tuple[list[TimesheetLine], list[Invoice]],
+) -> Decimal:
+    """Record the rung's measurements and costs, once each, and the rung as delivered.
+
+    One transaction: a rung is delivered in the store only with its figures beside it.
+    Returns the rung's cost.
+    """
+    lines, invoices = costs
+    with write_session() as session:
+        record_measurements(
             session=session,
             trial_id=trial.trial_id,
             rung=rung,
             engagement=trial.engagement,
             metrics=metrics,
         )
-
-
-@task(cache_policy=NO_CACHE)
-def save_costs(
-    trial: TrialContext, rung: RungView, lines: list[TimesheetLine], invoices: list[Invoice]
-) -> Decimal:
-    """Record the rung's timesheet lines and invoices, once each; return the rung's cost."""
-    with write_session() as session:
-        return record_costs(
+        cost = record_costs(
             session=session, trial_id=trial.trial_id, rung=rung, lines=lines, invoices=invoices
         )
+        set_rung_status(session=session, rung_id=rung.id, status="delivered", at=item.delivered_at)
+        set_waiting_for(session=session, slug=trial.slug, what=None)
+        return cost
 
 
 @task(cache_policy=NO_CACHE)

@@ -5,10 +5,32 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from prefect import task
+from prefect import get_client, task
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.events import emit_event
+
+from models.context import TrialContext
+from models.phases import Phase
+
+
+async def label_run(trial: TrialContext, phase: Phase | None = None) -> None:
+    """Tag the running flow run with its vendor, trial and phase, for filtering in the UI.
+
+    Only the flow run is tagged. Prefect's `tags()` context would tag every task run as
+    well, and a tagged task run asks the API for concurrency slots before and after it
+    runs: two writes per task that slowed a whole trial several-fold on SQLite.
+    """
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    labels = {f"vendor:{trial.vendor.name}", f"trial:{trial.slug}"}
+    if phase is not None:
+        labels.add(f"phase:{phase}")
+    run = context.flow_run
+    async with get_client() as client:
+        await client.update_flow_run(run.id, tags=sorted(set(run.tags) | labels))
 
 
 @task(cache_policy=NO_CACHE)
@@ -23,9 +45,12 @@ async def show_progress(artifact: UUID, done: int, total: int) -> None:
     await aupdate_progress_artifact(artifact, 100.0 * done / max(total, 1))
 
 
-@task(cache_policy=NO_CACHE)
 def announce(name: str, slug: str, payload: dict[str, Any]) -> None:
-    """Emit a `trials.*` event about the trial."""
+    """Emit a `trials.*` event about the trial.
+
+    Not a task: Prefect queues the event and sends it in the background, as it does log
+    lines, and a task run around it would cost the API more than the event does.
+    """
     emit_event(
         event=name,
         resource={"prefect.resource.id": f"trials.trial.{slug}", "prefect.resource.name": slug},

@@ -12,11 +12,12 @@ from config import get_settings
 from models.context import TrialContext
 from models.keys import idempotency_key
 from models.phases import Phase
-from models.tables import Decision, ExitStep, Trial, utcnow
+from models.tables import Decision, ExitStep
 from store.context import load_context
 from store.db import read_session, write_session
 from store.effects import record_intent, record_outcome
 from store.phases import change_phase
+from store.trials import set_waiting_for
 from vendor.contract import AccessGrant
 
 
@@ -40,10 +41,7 @@ def move_phase(slug: str, to: Phase, reason: str) -> bool:
 def set_waiting(slug: str, what: str | None) -> None:
     """Record what the trial waits for, and since when (None: not waiting)."""
     with write_session() as session:
-        trial = session.exec(select(Trial).where(Trial.slug == slug)).one()
-        if trial.waiting_for != what:
-            trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
-            session.add(trial)
+        set_waiting_for(session=session, slug=slug, what=what)
 
 
 @task(cache_policy=NO_CACHE)

@@ -44,7 +44,6 @@ vendor_call = task(
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_unavailable,
-    tags=["vendor"],
     cache_policy=NO_CACHE,
 )
 
