@@ -68,18 +68,18 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     (take the recommendation).
     """
     check_mode(decisions)
-    await label_run(load_trial(slug), Phase.EVALUATING)
-    result = assess(slug)
+    await label_run(await load_trial(slug), Phase.EVALUATING)
+    result = await assess(slug)
     await publish_scorecard(result)
     await publish_budget(result)
     announce_recommendation(result)
 
-    if decision_on_record(result.trial_id, result.gate) is None:
+    if await decision_on_record(result.trial_id, result.gate) is None:
         answer = _policy(result) if decisions == "auto" else await _ask(result, decision_timeout)
         if answer is None:
             return None  # nobody decided in time: the trial waits for `trials decide`
         check_choice(result, answer.choice)
-        record_decision(
+        await record_decision(
             result.trial_id,
             result.gate,
             answer.choice,
@@ -88,8 +88,8 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
             answer.decided_by,
             result.evidence(),
         )
-    choice = apply_decision_at(slug, result.gate)  # the first decision recorded wins
-    set_waiting(slug, None)
+    choice = await apply_decision_at(slug, result.gate)  # the first decision recorded wins
+    await set_waiting(slug, None)
     return choice
 
 
@@ -102,7 +102,7 @@ def _policy(result: Evaluation) -> DecisionInput:
 
 async def _ask(result: Evaluation, timeout: int) -> DecisionInput | None:
     """Pause for a person's decision, the recommendation prefilled; None if none came in time."""
-    set_waiting(result.slug, WAITING_FOR_DECISION)
+    await set_waiting(result.slug, WAITING_FOR_DECISION)
     form = DecisionInput.with_initial_data(
         description=_briefing(result),
         choice=result.recommendation.choice,

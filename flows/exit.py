@@ -63,41 +63,41 @@ Step = Callable[[TrialContext, StepLine, float], Awaitable[str]]
 @flow(name="exit", flow_run_name="exit-{slug}")
 async def exit_trial(slug: str, max_wait_seconds: float = 120) -> ExitReport:
     """Run the exit plan's steps in order, each verified, then close the trial and report."""
-    trial = load_trial(slug)
+    trial = await load_trial(slug)
     await label_run(trial, Phase.EXITING)
     check_exit_phase(slug, trial.phase)
     if trial.phase is Phase.CLOSED:
-        return load_exit_report(slug)  # exited before: the database says so
+        return await load_exit_report(slug)  # exited before: the database says so
     for kind in trial.plan.exit_plan.steps:
         await run_step(trial, kind, max_wait_seconds)
-    move_phase(slug, Phase.CLOSED, "exit done: every step completed and verified")
-    report = load_exit_report(slug)
-    publish_report(report)
+    await move_phase(slug, Phase.CLOSED, "exit done: every step completed and verified")
+    report = await load_exit_report(slug)
+    await publish_report(report)
     return report
 
 
 async def run_step(trial: TrialContext, kind: ExitStepKind, max_wait_seconds: float) -> None:
     """Run one step of the plan unless the store shows it done; a failure becomes its to-do."""
-    step = plan_step(load_exit_steps(trial.trial_id), kind)
+    step = plan_step(await load_exit_steps(trial.trial_id), kind)
     if step.status is StepStatus.DONE:
         return
     try:
         detail = await STEPS[kind](trial, step, max_wait_seconds)
     except (VendorError, ExitStepError) as exc:
         detail = failed_detail(kind, *_what_and_to_do(exc))
-        mark_step(step.key, StepStatus.FAILED, detail)
-        publish_report(load_exit_report(trial.slug))
+        await mark_step(step.key, StepStatus.FAILED, detail)
+        await publish_report(await load_exit_report(trial.slug))
         raise ExitStopped(
             f"The exit of '{trial.slug}' stopped at {kind}; the trial stays in exiting. {detail}"
         ) from None
-    mark_step(step.key, StepStatus.DONE, detail)
+    await mark_step(step.key, StepStatus.DONE, detail)
     announce_step(trial.slug, step, detail)
 
 
 async def knowledge_transfer(trial: TrialContext, step: StepLine, _: float) -> str:
     """Archive every KT document; done once two listings agree and each one is archived."""
     listed = await kt_documents(trial.vendor, trial.slug)
-    archived = load_archived(trial.trial_id, KT_DOCUMENT)
+    archived = await load_archived(trial.trial_id, KT_DOCUMENT)
     for _round in range(KT_ROUNDS):
         missing = not_archived(listed, archived)
         contents = await asyncio.gather(
@@ -106,7 +106,9 @@ async def knowledge_transfer(trial: TrialContext, step: StepLine, _: float) -> s
         for document, content in zip(missing, contents, strict=True):
             name = archive_name(document.id, document.title)
             archived.append(
-                archive_file(trial.trial_id, trial.slug, KT_DOCUMENT, document.id, name, content)
+                await archive_file(
+                    trial.trial_id, trial.slug, KT_DOCUMENT, document.id, name, content
+                )
             )
         relisted = await kt_documents(trial.vendor, trial.slug)
         if kt_settled(listed, relisted, archived):
@@ -122,7 +124,7 @@ async def knowledge_transfer(trial: TrialContext, step: StepLine, _: float) -> s
 async def data_return(trial: TrialContext, step: StepLine, max_wait_seconds: float) -> str:
     """Request the export once (by the step's key), wait until ready, download and archive it."""
     request = ExportRequest(client_ref=step.key, format="zip")
-    save_intent(trial.trial_id, step.key, "data_export", request.model_dump_json())
+    await save_intent(trial.trial_id, step.key, "data_export", request.model_dump_json())
     export = await _requested_export(trial, step.key, request)
     for delay in poll_delays(max_wait_seconds):
         if export.status is not ExportStatus.PENDING:
@@ -139,48 +141,48 @@ async def data_return(trial: TrialContext, step: StepLine, max_wait_seconds: flo
         )
     content = await download_export(trial.vendor, export)
     name = archive_name(export.id, suffix=".zip")
-    file = archive_file(trial.trial_id, trial.slug, DATA_EXPORT, export.id, name, content)
+    file = await archive_file(trial.trial_id, trial.slug, DATA_EXPORT, export.id, name, content)
     return f"export {export.id} archived as {file.name}: {file.size:,} bytes, sha256 {file.sha256}"
 
 
 async def _requested_export(trial: TrialContext, key: str, request: ExportRequest) -> DataExport:
     """The export a past run recorded, or a new request under the same key."""
-    export_id = recorded_ref(key)
+    export_id = await recorded_ref(key)
     if export_id is not None:
         return await read_export(trial.vendor, export_id)
     export = await request_export(trial.vendor, trial.slug, request, key)
-    save_outcome(key, export.id, export.model_dump_json())
+    await save_outcome(key, export.id, export.model_dump_json())
     return export
 
 
 async def access_revocation(trial: TrialContext, step: StepLine, _: float) -> str:
     """Revoke every grant the vendor holds; each is done once read back as revoked."""
     grants = await list_grants(trial.vendor, trial.slug)
-    record_grants(trial, grants)
-    pending = _confirm_revoked(trial, _open_grant_steps(trial), grants, requests=0)
+    await record_grants(trial, grants)
+    pending = await _confirm_revoked(trial, await _open_grant_steps(trial), grants, requests=0)
     for requests in range(1, REVOKE_ROUNDS + 1):
         if not pending:
             break
         for grant_step in pending:
             await _revoke(trial, grant_step)
         grants = await list_grants(trial.vendor, trial.slug)
-        pending = _confirm_revoked(trial, pending, grants, requests)
+        pending = await _confirm_revoked(trial, pending, grants, requests)
     if pending:
-        raise _unrevoked(pending, grants)
-    done = [s for s in load_exit_steps(trial.trial_id) if s.kind == step.kind and s.target]
+        raise await _unrevoked(pending, grants)
+    done = [s for s in await load_exit_steps(trial.trial_id) if s.kind == step.kind and s.target]
     return f"{len(done)} access grants revoked and read back as revoked"
 
 
 async def _revoke(trial: TrialContext, step: StepLine) -> None:
     """Ask the vendor to revoke the step's grant: intent first, outcome after."""
     assert step.target is not None
-    save_intent(trial.trial_id, step.key, "revoke_grant", json.dumps({"grant": step.target}))
+    await save_intent(trial.trial_id, step.key, "revoke_grant", json.dumps({"grant": step.target}))
     answer = await revoke_grant(trial.vendor, step.target, step.key)
-    save_outcome(step.key, answer.id, answer.model_dump_json())
+    await save_outcome(step.key, answer.id, answer.model_dump_json())
 
 
-def _open_grant_steps(trial: TrialContext) -> list[StepLine]:
-    steps = load_exit_steps(trial.trial_id)
+async def _open_grant_steps(trial: TrialContext) -> list[StepLine]:
+    steps = await load_exit_steps(trial.trial_id)
     return [
         s
         for s in steps
@@ -188,7 +190,7 @@ def _open_grant_steps(trial: TrialContext) -> list[StepLine]:
     ]
 
 
-def _confirm_revoked(
+async def _confirm_revoked(
     trial: TrialContext, steps: list[StepLine], grants: list[AccessGrant], requests: int
 ) -> list[StepLine]:
     """Mark done the steps whose grant the vendor lists as revoked; return the others."""
@@ -204,12 +206,12 @@ def _confirm_revoked(
             f"{grant.revoked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
             + (f", after {requests} revoke requests" if requests > 1 else "")
         )
-        mark_step(step.key, StepStatus.DONE, detail)
+        await mark_step(step.key, StepStatus.DONE, detail)
         announce_step(trial.slug, step, detail)
     return pending
 
 
-def _unrevoked(steps: list[StepLine], grants: list[AccessGrant]) -> ExitStepError:
+async def _unrevoked(steps: list[StepLine], grants: list[AccessGrant]) -> ExitStepError:
     """Leave a to-do on every grant still held, and the error that stops the step."""
     listed = {g.id: g for g in grants}
     for step in steps:
@@ -221,7 +223,9 @@ def _unrevoked(steps: list[StepLine], grants: list[AccessGrant]) -> ExitStepErro
             else f"Grant {step.target} is no longer listed by the vendor, so it cannot be verified"
         )
         to_do = f"remove the vendor's access {where} yourself and ask the vendor to confirm"
-        mark_step(step.key, StepStatus.FAILED, failed_detail("access_revocation", what, to_do))
+        await mark_step(
+            step.key, StepStatus.FAILED, failed_detail("access_revocation", what, to_do)
+        )
     return ExitStepError(
         f"{len(steps)} access grants are not verified as revoked: "
         f"{', '.join(s.target or '?' for s in steps)}.",

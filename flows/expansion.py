@@ -14,12 +14,12 @@ from tasks.trial_state import load_trial, move_phase
 @flow(name="expansion", flow_run_name="expansion-{slug}")
 async def expansion(slug: str) -> None:
     """Open the plan's expansion as the next engagement; the exit plan carries forward."""
-    trial = load_trial(slug)
+    trial = await load_trial(slug)
     await label_run(trial, Phase.EXPANDING)
     if trial.phase is Phase.PILOTING and trial.engagement > 1:
         return  # opened before: the database says so
     require_phase(
         slug, trial.phase, Phase.EXPANDING, "an expansion opens after a decision to expand"
     )
-    note = open_engagement(slug)
-    move_phase(slug, Phase.PILOTING, note)
+    note = await open_engagement(slug)
+    await move_phase(slug, Phase.PILOTING, note)

@@ -24,14 +24,14 @@ async def trial(
     slug: str, decisions: str = "ask", wait_seconds: float = 300.0, approved_by: str = "engine"
 ) -> str:
     """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion."""
-    await label_run(load_trial(slug))
+    await label_run(await load_trial(slug))
     return await _carry(slug, decisions, wait_seconds, approved_by)
 
 
 async def _carry(slug: str, decisions: str, wait_seconds: float, approved_by: str) -> str:
     """Run the phase flows in turn until the trial waits, expands or ends."""
     evaluations = 0
-    while (phase := load_trial(slug).phase) not in TERMINAL:
+    while (phase := (await load_trial(slug)).phase) not in TERMINAL:
         evaluations += phase is Phase.EVALUATING
         if evaluations > MAX_EVALUATIONS_PER_RUN:
             return WAITING  # extended again and again: a person should look at it

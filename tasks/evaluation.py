@@ -21,7 +21,7 @@ from tasks.reporting import announce
 
 
 @task(cache_policy=NO_CACHE)
-def assess(slug: str) -> Evaluation:
+async def assess(slug: str) -> Evaluation:
     """Evaluate the trial's engagement as stored: scorecard, budget, schedule, overrides."""
     with read_session() as session:
         facts = evaluation_facts(session=session, slug=slug)
@@ -30,21 +30,21 @@ def assess(slug: str) -> Evaluation:
 
 
 @task(cache_policy=NO_CACHE)
-def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
+async def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
     """The decision recorded at the gate, e.g. by `trials decide` while no run waited."""
     with read_session() as session:
         return find_decision(session=session, trial_id=trial_id, gate=gate)
 
 
 @task(cache_policy=NO_CACHE)
-def apply_decision_at(slug: str, gate: str) -> Choice:
+async def apply_decision_at(slug: str, gate: str) -> Choice:
     """Move the trial as the decision on record says, with one more rung when extending."""
     with write_session() as session:
         return apply_decision(session=session, slug=slug, gate=gate, actor=get_settings().actor)
 
 
 @task(cache_policy=NO_CACHE)
-def open_engagement(slug: str) -> str:
+async def open_engagement(slug: str) -> str:
     """Open the expansion's engagement: its rungs, expectations and budget; once."""
     with write_session() as session:
         return open_expansion(session=session, slug=slug, actor=get_settings().actor)

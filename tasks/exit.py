@@ -7,7 +7,7 @@ import hashlib
 from pathlib import PurePosixPath
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
@@ -85,21 +85,21 @@ async def timesheets(vendor: VendorInfo, trial: str) -> list[TimesheetLine]:
 
 
 @task(cache_policy=NO_CACHE)
-def load_exit_steps(trial_id: int) -> list[StepLine]:
+async def load_exit_steps(trial_id: int) -> list[StepLine]:
     """Read the trial's exit steps, the plan's first, then one per access grant."""
     with read_session() as session:
         return exit_steps(session=session, trial_id=trial_id)
 
 
 @task(cache_policy=NO_CACHE)
-def mark_step(key: str, status: StepStatus, detail: str) -> None:
+async def mark_step(key: str, status: StepStatus, detail: str) -> None:
     """Record where an exit step stands; done is final."""
     with write_session() as session:
         set_step(session=session, key=key, status=status, detail=detail)
 
 
 @task(cache_policy=NO_CACHE)
-def recorded_ref(key: str) -> str | None:
+async def recorded_ref(key: str) -> str | None:
     """The vendor's id for the effect with `key`, if its outcome was recorded."""
     with read_session() as session:
         effect = find_effect(session=session, key=key)
@@ -107,14 +107,14 @@ def recorded_ref(key: str) -> str | None:
 
 
 @task(cache_policy=NO_CACHE)
-def load_archived(trial_id: int, kind: str) -> list[ArchivedFile]:
+async def load_archived(trial_id: int, kind: str) -> list[ArchivedFile]:
     """The files of one kind archived for the trial so far."""
     with read_session() as session:
         return archived_files(session=session, trial_id=trial_id, kinds=[kind])
 
 
 @task(cache_policy=NO_CACHE)
-def archive_file(
+async def archive_file(
     trial_id: int, slug: str, kind: str, vendor_ref: str, name: str, content: bytes
 ) -> ArchivedFile:
     """Write the file under the data directory, check it on disk, and upsert its row."""
@@ -135,16 +135,16 @@ def archive_file(
 
 
 @task(cache_policy=NO_CACHE)
-def load_exit_report(slug: str) -> ExitReport:
+async def load_exit_report(slug: str) -> ExitReport:
     """The exit as the store records it."""
     with read_session() as session:
         return stored_report(session=session, slug=slug)
 
 
 @task(cache_policy=NO_CACHE)
-def publish_report(report: ExitReport) -> None:
+async def publish_report(report: ExitReport) -> None:
     """Show the exit report in the Prefect UI as a markdown artifact."""
-    create_markdown_artifact(
+    await acreate_markdown_artifact(
         markdown=report_markdown(report),
         key=f"exit-report-{report.trial}",
         description=f"Exit of {report.trial}",

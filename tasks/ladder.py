@@ -31,14 +31,14 @@ from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine, WorkIte
 
 
 @task(cache_policy=NO_CACHE)
-def rungs_to_climb(trial: TrialContext) -> list[RungView]:
+async def rungs_to_climb(trial: TrialContext) -> list[RungView]:
     """The current engagement's rungs not yet accepted or stopped, lowest first."""
     with read_session() as session:
         return open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
 
 
 @task(cache_policy=NO_CACHE)
-def mark_rung(
+async def mark_rung(
     rung: RungView, status: str, vendor_ref: str | None = None, at: datetime | None = None
 ) -> None:
     """Record the rung's progress (submitted, delivered, accepted), at the vendor's time."""
@@ -49,14 +49,14 @@ def mark_rung(
 
 
 @task(cache_policy=NO_CACHE)
-def stop_ladder(rung: RungView, reasons: list[str]) -> None:
+async def stop_ladder(rung: RungView, reasons: list[str]) -> None:
     """Stop the ladder at this rung, with the reasons in the audit log."""
     with write_session() as session:
         stop_rung(session=session, rung_id=rung.id, actor=get_settings().actor, reasons=reasons)
 
 
 @task(cache_policy=NO_CACHE)
-def archive_deliverable(
+async def archive_deliverable(
     trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
 ) -> str:
     """Keep the delivered file on disk and record it (name, size, sha256); return its path."""
@@ -77,7 +77,7 @@ def archive_deliverable(
 
 
 @task(cache_policy=NO_CACHE)
-def record_submission(rung: RungView, key: str, item: WorkItem) -> None:
+async def record_submission(rung: RungView, key: str, item: WorkItem) -> None:
     """Record the vendor's work item against the rung's intent, and the rung as submitted."""
     with write_session() as session:
         record_outcome(
@@ -93,7 +93,7 @@ def record_submission(rung: RungView, key: str, item: WorkItem) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def record_delivery(
+async def record_delivery(
     trial: TrialContext,
     rung: RungView,
     item: WorkItem,
@@ -123,7 +123,7 @@ def record_delivery(
 
 
 @task(cache_policy=NO_CACHE)
-def read_gate_inputs(trial: TrialContext) -> GateInputs:
+async def read_gate_inputs(trial: TrialContext) -> GateInputs:
     """What the rung gate weighs, as stored."""
     with read_session() as session:
         return gate_inputs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)

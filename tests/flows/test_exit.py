@@ -56,8 +56,8 @@ TOKEN = {"Authorization": "Bearer sim-token"}
 async def onboard_and_decide_exit(slug: str) -> None:
     """Onboard the trial, then take it through evaluation to the exit."""
     await onboarding(slug, approved_by="tester")
-    move_phase.fn(slug, Phase.EVALUATING, "pilot over")
-    move_phase.fn(slug, Phase.EXITING, "the vendor is leaving")
+    await move_phase.fn(slug, Phase.EVALUATING, "pilot over")
+    await move_phase.fn(slug, Phase.EXITING, "the vendor is leaving")
 
 
 def vendor_url(settings: Settings, slug: str) -> str:
@@ -303,8 +303,10 @@ async def test_archiving_a_document_again_keeps_one_row_with_the_new_content(
     with read_session(settings) as session:
         trial_id = session.exec(select(Trial.id).where(Trial.slug == slug)).one()
     assert trial_id is not None
-    archive_file.fn(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"draft")
-    new = archive_file.fn(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"final")
+    await archive_file.fn(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"draft")
+    new = await archive_file.fn(
+        trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"final"
+    )
     with read_session(settings) as session:
         rows = session.exec(select(StoredFile)).all()
     assert [(r.vendor_ref, r.size, r.sha256) for r in rows] == [("kt-0001", 5, new.sha256)]
