@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     vendor_backoff_initial: float = Field(default=0.2, gt=0)
     vendor_backoff_max: float = Field(default=8.0, gt=0)
     vendor_max_connections: int = Field(default=10, ge=1)
+    vendor_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Requests in flight to one vendor at once, across every worker of a "
+        "Prefect server: the limit a vendor's Prefect concurrency limit is created with at "
+        "onboarding. Within one process, TRIALS_VENDOR_MAX_CONNECTIONS bounds them too.",
+    )
     actor: str = Field(
         default_factory=getpass.getuser,
         description="Who is recorded in the audit log for CLI actions.",

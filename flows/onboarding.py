@@ -8,6 +8,7 @@ from prefect import flow
 from models.budget import ladder_totals
 from models.keys import idempotency_key
 from models.phases import Phase
+from tasks.connection import ensure_vendor_limit
 from tasks.reporting import label_run
 from tasks.trial_state import (
     load_trial,
@@ -24,14 +25,15 @@ from vendor.contract import AckRequest, ExpectationTerms
 @flow(name="onboarding", flow_run_name="onboarding-{slug}")
 async def onboarding(slug: str, approved_by: str) -> None:
     """Check the vendor, record its grants, have expectations acknowledged, approve the budget."""
-    trial = load_trial(slug)
+    trial = await load_trial(slug)
     await label_run(trial, Phase.ONBOARDING)
     if trial.phase not in (Phase.DRAFT, Phase.ONBOARDING):
         return  # onboarded before: the database says so
-    move_phase(slug, Phase.ONBOARDING, "trial started")
+    await move_phase(slug, Phase.ONBOARDING, "trial started")
+    await ensure_vendor_limit(trial.vendor)
     who = await check_api(trial.vendor)
     grants = await list_grants(trial.vendor, slug)
-    record_grants(trial, grants)
+    await record_grants(trial, grants)
 
     terms = AckRequest(
         expectations=[
@@ -42,12 +44,12 @@ async def onboarding(slug: str, approved_by: str) -> None:
         ]
     )
     key = idempotency_key(slug, trial.engagement, "onboarding", "acknowledge")
-    save_intent(trial.trial_id, key, "acknowledge", terms.model_dump_json())
+    await save_intent(trial.trial_id, key, "acknowledge", terms.model_dump_json())
     ack = await acknowledge(trial.vendor, slug, terms, key)
-    save_outcome(key, ack.trial, ack.model_dump_json())
+    await save_outcome(key, ack.trial, ack.model_dump_json())
 
     totals = ladder_totals(trial.plan.pilot, trial.plan.rate_card, trial.plan.budget)
-    record_decision(
+    await record_decision(
         trial.trial_id,
         f"budget-approval:e{trial.engagement}",
         "approve",
@@ -62,7 +64,7 @@ async def onboarding(slug: str, approved_by: str) -> None:
             "grants": [g.id for g in grants],
         },
     )
-    move_phase(
+    await move_phase(
         slug,
         Phase.PILOTING,
         f"onboarded: {len(grants)} access grants on the exit plan, "

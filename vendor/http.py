@@ -6,6 +6,8 @@ import email.utils
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import httpx
@@ -48,6 +50,21 @@ class CallStats:
     retries: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+
+
+RequestGate = Callable[[str], AbstractAsyncContextManager[object]]
+_gate: RequestGate | None = None
+
+
+def set_request_gate(gate: RequestGate | None) -> None:
+    """From now on, hold `gate(vendor)` around each request to a vendor (None: no gate).
+
+    The engine installs one that holds a slot of the vendor's concurrency limit, so the
+    requests in flight to a vendor stay bounded across every process. A slot is held for
+    one attempt only, never during the wait before a retry.
+    """
+    global _gate
+    _gate = gate
 
 
 class Requester:
@@ -104,11 +121,12 @@ class Requester:
         params: dict[str, str] | None,
     ) -> httpx.Response:
         self.stats.attempts += 1
-        started = time.perf_counter()
         try:
-            response = await self.http.request(
-                method, path, content=body, headers=headers, params=params
-            )
+            async with _gate(self.vendor) if _gate is not None else nullcontext():
+                started = time.perf_counter()
+                response = await self.http.request(
+                    method, path, content=body, headers=headers, params=params
+                )
         except httpx.TimeoutException:
             raise VendorUnavailable(self.vendor, call, "no answer in time (timeout)") from None
         except httpx.TransportError as exc:
