@@ -122,7 +122,8 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
     from cli.render import console, money
 
     table = Table(title=f"Demo: 3 trials in {seconds:.1f} s", title_justify="left")
-    for column in ("vendor", "trial", "phase now", "rungs", "spent", "decision", "because"):
+    columns = ("vendor", "trial", "phase now", "rungs accepted", "spent", "decision", "because")
+    for column in columns:
         table.add_column(column)
     for o in outcomes:
         because = o.stopped or (o.why or "").split(";")[0]
@@ -130,7 +131,7 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
             o.vendor,
             o.slug,
             f"{o.phase} (engagement {o.engagement})",
-            f"{o.rungs_accepted}/{o.rungs_total}",
+            ", then ".join(f"{accepted}/{total}" for accepted, total in o.rungs),
             f"{money(o.spent)} {o.currency}",
             o.decision or "-",
             because[:110] + ("..." if len(because) > 110 else ""),

@@ -65,9 +65,10 @@ def trial_panels(detail: TrialDetail) -> None:
     out.print(
         _table(
             "Pilot ladder",
-            ["#", "rung", "title", "hours", "estimate", "status", "vendor ref"],
+            ["engagement", "#", "rung", "title", "hours", "estimate", "status", "vendor ref"],
             [
                 [
+                    str(r.engagement),
                     str(r.position + 1),
                     r.rung_key,
                     r.title,

@@ -18,8 +18,7 @@ class TrialOutcome(BaseModel):
     vendor: str
     phase: str
     engagement: int
-    rungs_accepted: int
-    rungs_total: int
+    rungs: list[tuple[int, int]]  # (accepted, total) for each engagement, the first first
     spent: Decimal
     estimate: Decimal
     currency: str
@@ -52,8 +51,13 @@ def trial_outcome(*, session: Session, slug: str, vendor: str) -> TrialOutcome:
         vendor=vendor,
         phase=trial.phase,
         engagement=trial.engagement,
-        rungs_accepted=sum(1 for r in rungs if r.status == "accepted"),
-        rungs_total=len(rungs),
+        rungs=[
+            (
+                sum(1 for r in rungs if r.engagement == e and r.status == "accepted"),
+                sum(1 for r in rungs if r.engagement == e),
+            )
+            for e in sorted({r.engagement for r in rungs})
+        ],
         spent=sum(spent, Decimal(0)),
         estimate=trial.budget_estimate,
         currency=trial.currency,

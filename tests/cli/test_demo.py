@@ -29,6 +29,8 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
         if line.startswith("│") and line.split("│")[1].strip()
     }
     assert "piloting (engagement 2)" in lines["reliable"] and "expand" in lines["reliable"]
+    assert "3/3, then 0/2" in lines["reliable"]  # rungs accepted in each engagement
     assert "closed (engagement 1)" in lines["poor"] and "exit" in lines["poor"]
-    assert "closed (engagement 1)" in lines["overrunner"]
+    assert "│ 1/3 " in lines["poor"]
+    assert "closed (engagement 1)" in lines["overrunner"] and "│ 2/3 " in lines["overrunner"]
     assert "at rung-3: the next rung, forecast at" in lines["overrunner"]
