@@ -210,6 +210,9 @@ class WebhookEvent(SQLModel, table=True):
     payload: str = Field(sa_type=Text)  # the signed body, byte for byte as text
     occurred_at: datetime = _when()
     received_at: datetime = _when(default_factory=utcnow)
+    # Set once its Prefect event is handed to Prefect; a delivery recorded without it
+    # (the receiver stopped in between) is emitted when the vendor sends it again.
+    emitted_at: datetime | None = _when(default=None)
 
 
 class VendorEffect(SQLModel, table=True):

@@ -13,7 +13,7 @@ from vendor.contract import Problem
 from webhooks.body import body_text, capped_body, parse_event
 from webhooks.events import announce
 from webhooks.problems import MEDIA_TYPE, install_handlers
-from webhooks.record import Outcome, record_delivery
+from webhooks.record import Outcome, mark_announced, record_delivery
 from webhooks.verify import verifier, verify
 
 router = APIRouter()
@@ -62,10 +62,11 @@ def receive(
     delivery = verify(webhook=webhook, body=body_text(body), headers=request.headers)
     event = parse_event(delivery.body)
     outcome = record_delivery(settings=settings, vendor=vendor, delivery=delivery, event=event)
-    if outcome is Outcome.DUPLICATE:
-        return JSONResponse({"status": outcome.value}, status_code=200)
-    announce(vendor=vendor, webhook_id=delivery.webhook_id, event=event)
-    return JSONResponse({"status": outcome.value}, status_code=202)
+    if outcome.to_announce and announce(vendor=vendor, webhook_id=delivery.webhook_id, event=event):
+        mark_announced(settings=settings, webhook_id=delivery.webhook_id)
+    if outcome is Outcome.RECORDED:
+        return JSONResponse({"status": outcome.value}, status_code=202)
+    return JSONResponse({"status": Outcome.DUPLICATE.value}, status_code=200)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,21 @@ class Outcome(StrEnum):
 
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
+    UNANNOUNCED = "unannounced"  # a duplicate whose Prefect event was never emitted
+
+    @property
+    def to_announce(self) -> bool:
+        """Whether the delivery's Prefect event is still to be emitted."""
+        return self is not Outcome.DUPLICATE
+
+
+def mark_announced(*, settings: Settings, webhook_id: str) -> None:
+    """Record that the delivery's Prefect event was handed to Prefect."""
+    with write_session(settings) as session:
+        row = session.exec(select(WebhookEvent).where(WebhookEvent.webhook_id == webhook_id)).one()
+        if row.emitted_at is None:
+            row.emitted_at = utcnow()
+            session.add(row)
 
 
 def record_delivery(
@@ -43,8 +59,9 @@ def record_delivery(
             raise
     if seen is None:
         return Outcome.RECORDED
-    if seen == (row.vendor, row.body_sha256):
-        return Outcome.DUPLICATE
+    vendor, body_sha256, emitted_at = seen
+    if (vendor, body_sha256) == (row.vendor, row.body_sha256):
+        return Outcome.DUPLICATE if emitted_at is not None else Outcome.UNANNOUNCED
     raise ReplayedId(
         f"webhook-id {row.webhook_id!r} was recorded {_how_differs(seen, row)}. A webhook-id "
         "names one message: retry it with the same body, or send a new message with a new id."
@@ -65,16 +82,16 @@ def _row(*, vendor: str, delivery: Delivery, event: WebhookBody) -> WebhookEvent
     )
 
 
-def _seen(*, session: Session, webhook_id: str) -> tuple[str, str] | None:
+def _seen(*, session: Session, webhook_id: str) -> tuple[str, str, datetime | None] | None:
     found = session.exec(
-        select(WebhookEvent.vendor, WebhookEvent.body_sha256).where(
+        select(WebhookEvent.vendor, WebhookEvent.body_sha256, WebhookEvent.emitted_at).where(
             WebhookEvent.webhook_id == webhook_id
         )
     ).first()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (found[0], found[1], found[2])
 
 
-def _how_differs(seen: tuple[str, str], row: WebhookEvent) -> str:
+def _how_differs(seen: tuple[str, str, datetime | None], row: WebhookEvent) -> str:
     if seen[0] != row.vendor:
         return "for another vendor"
     return "with a different body"

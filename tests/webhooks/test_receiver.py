@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import select
 
+import webhooks.app
 from config import Settings
 from models.tables import WebhookEvent
 from store.db import read_session
@@ -84,6 +86,33 @@ def test_a_duplicate_is_acknowledged_but_neither_recorded_nor_emitted_again(
     assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
     assert len(rows(hook_settings)) == 1
     assert [e.id for e in emitted()] == [event_id("msg_dup")]
+
+
+def test_a_delivery_whose_event_was_never_emitted_is_emitted_when_sent_again(
+    receiver: httpx.Client,
+    hook_settings: Settings,
+    emitted: Emitted,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = event_body()
+    def crash(**_: object) -> bool:
+        raise RuntimeError("the receiver stops between recording and emitting")
+
+    with monkeypatch.context() as cut:
+        cut.setattr(webhooks.app, "announce", crash)
+        first = receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
+    assert first.status_code == 500  # no acknowledgement: the sender will send it again
+    [row] = rows(hook_settings)
+    assert row.emitted_at is None and emitted() == []
+
+    again = receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
+    third = receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
+
+    assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
+    assert (third.status_code, third.json()) == (200, {"status": "duplicate"})
+    [row] = rows(hook_settings)
+    assert row.emitted_at is not None
+    assert [e.id for e in emitted()] == [event_id("msg_lost")]  # once, by the second
 
 
 def test_concurrent_deliveries_of_one_id_record_it_once(
