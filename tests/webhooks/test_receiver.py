@@ -95,6 +95,7 @@ def test_a_delivery_whose_event_was_never_emitted_is_emitted_when_sent_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     body = event_body()
+
     def crash(**_: object) -> bool:
         raise RuntimeError("the receiver stops between recording and emitting")
 
