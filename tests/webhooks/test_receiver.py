@@ -110,8 +110,9 @@ def test_a_delivery_whose_event_was_never_emitted_is_emitted_when_sent_again(
     [row] = rows(hook_settings)
     assert row.emitted_at is None and emitted() == []
 
-    again = receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
-    third = receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
+    with httpx.Client(base_url=receiver.base_url) as sender:  # the retry: a new connection
+        again = sender.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
+        third = sender.post(URL, content=body, headers=signed(body, webhook_id="msg_lost"))
 
     assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
     assert (third.status_code, third.json()) == (200, {"status": "duplicate"})
