@@ -1,4 +1,8 @@
-"""`trials decide`: answer the evaluation gate from the command line."""
+"""`trials decide`: answer a trial's open gate from the command line.
+
+The gates are the budget approval at onboarding (approve or reject) and the evaluation
+(expand, extend or exit).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from config import get_settings
 from config.prefect import prepare_prefect
 from models.errors import TrialsError
-from models.gates import Choice
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
-
-    from models.evaluation import Evaluation
 
 START_SERVER = (
     "Start one with `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api "
@@ -23,13 +25,29 @@ START_SERVER = (
 )
 
 
+class OpenGate(BaseModel):
+    """The gate a trial waits at, the flow that waits there, and the evidence for the record."""
+
+    slug: str
+    trial_id: int
+    gate: str
+    flow: str
+    recommendation: str | None
+    evidence: dict[str, object]
+
+
 def decide(
     trial: Annotated[
         str, typer.Argument(help="The trial id.", metavar="TRIAL", show_default=False)
     ],
     choice: Annotated[
-        Choice,
-        typer.Argument(help="What to do next.", metavar="expand|extend|exit", show_default=False),
+        str,
+        typer.Argument(
+            help="At onboarding's budget approval: approve or reject. At evaluation: expand, "
+            "extend or exit.",
+            metavar="approve|reject|expand|extend|exit",
+            show_default=False,
+        ),
     ],
     reason: Annotated[
         str, typer.Option(help="Why; recorded with the decision.", show_default=False)
@@ -41,71 +59,130 @@ def decide(
         ),
     ] = None,
 ) -> None:
-    """Decide at the evaluation gate: resume the waiting evaluation, or record it for the next."""
+    """Decide at the trial's open gate: resume the run waiting there, or record it for the next."""
     settings = get_settings()
     decided_by = (settings.actor if by is None else by).strip()
     if not reason.strip():
         raise TrialsError("The reason is empty: say why with --reason TEXT; it is recorded.")
     if not decided_by:
         raise TrialsError("--by is empty: say who decides; it is recorded.")
-    evaluation = _waiting_evaluation(trial, choice)
-    answer = {"choice": choice.value, "reason": reason.strip(), "decided_by": decided_by}
-    run = _paused_run(trial, evaluation.gate)
+    gate = _open_gate(trial, choice)
+    answer = {"choice": choice, "reason": reason.strip(), "decided_by": decided_by}
+    run = _paused_run(gate)
     if run is not None and _resume(run, answer):
         typer.echo(
-            f"Resumed {run.name}: it records '{choice}' by {decided_by} at {evaluation.gate} "
+            f"Resumed {run.name}: it records '{choice}' by {decided_by} at {gate.gate} "
             "and moves the trial on."
         )
         return
-    _record_for_next_run(evaluation, choice, answer["reason"], decided_by)
+    _record_for_next_run(gate, choice, answer["reason"], decided_by)
     typer.echo(
-        f"No evaluation run is waiting for {trial}; '{choice}' by {decided_by} is recorded at "
-        f"{evaluation.gate}, and the next evaluation run applies it."
+        f"No {gate.flow} run is waiting for {trial}; '{choice}' by {decided_by} is recorded at "
+        f"{gate.gate}, and the next {gate.flow} run applies it."
     )
 
 
-def _record_for_next_run(
-    evaluation: Evaluation, choice: Choice, reason: str, decided_by: str
-) -> None:
-    """Record the decision in the store, for the next evaluation run to apply."""
+def _record_for_next_run(gate: OpenGate, choice: str, reason: str, decided_by: str) -> None:
+    """Record the decision in the store, for the next run of the gate's flow to apply."""
     from store.db import write_session
     from store.decisions import record_pending_decision
 
     with write_session(get_settings()) as session:
         record_pending_decision(
             session=session,
-            evaluation=evaluation,
+            slug=gate.slug,
+            trial_id=gate.trial_id,
+            gate=gate.gate,
             choice=choice,
+            recommendation=gate.recommendation,
             reason=reason,
             decided_by=decided_by,
+            evidence=gate.evidence,
+            applied_by=gate.flow,
         )
 
 
-def _waiting_evaluation(slug: str, choice: Choice) -> Evaluation:
-    """The evaluation at the open gate; refused unless the trial waits for this decision."""
-    from models.evaluation import check_choice, evaluate, require_phase
+def _open_gate(slug: str, choice: str) -> OpenGate:
+    """The gate the trial waits at, with `choice` checked against it; refused if none waits."""
     from models.phases import Phase
-    from models.tables import utcnow
     from store.db import read_session
-    from store.decisions import find_decision
-    from store.evaluation import evaluation_facts
+    from store.trials import get_trial
 
     with read_session(get_settings()) as session:
+        phase = Phase(get_trial(session=session, slug=slug).phase)
+    if phase is Phase.ONBOARDING:
+        gate = _approval_gate(slug, choice)
+    elif phase is Phase.EVALUATING:
+        gate = _evaluation_gate(slug, choice)
+    else:
+        raise TrialsError(
+            f"Trial '{slug}' is {phase}: no decision is waiting. A trial waits for one at "
+            f"onboarding (the budget approval) and at evaluation. `trials show {slug}` shows "
+            "where it stands."
+        )
+    _refuse_if_decided(gate)
+    return gate
+
+
+def _approval_gate(slug: str, choice: str) -> OpenGate:
+    """The budget-approval gate, once `choice` is approve or reject."""
+    from models.approval import budget_request, parse_approval
+    from store.context import load_context
+    from store.db import read_session
+
+    parse_approval(choice)
+    with read_session(get_settings()) as session:
+        trial = load_context(session=session, slug=slug)
+    request = budget_request(slug, trial.trial_id, trial.plan)
+    return OpenGate(
+        slug=slug,
+        trial_id=trial.trial_id,
+        gate=request.gate,
+        flow="onboarding",
+        recommendation=request.advice,
+        evidence=request.evidence(),
+    )
+
+
+def _evaluation_gate(slug: str, choice: str) -> OpenGate:
+    """The evaluation gate now open, once `choice` is one the evaluation allows."""
+    from models.evaluation import check_choice, evaluate
+    from models.gates import parse_choice
+    from models.tables import utcnow
+    from store.db import read_session
+    from store.evaluation import evaluation_facts
+
+    decision = parse_choice(choice)
+    with read_session(get_settings()) as session:
         facts = evaluation_facts(session=session, slug=slug)
-        require_phase(slug, facts.phase, Phase.EVALUATING, "no decision is waiting")
-        done = find_decision(session=session, trial_id=facts.trial_id, gate=facts.gate)
+    evaluation = evaluate(facts, utcnow().date())
+    check_choice(evaluation, decision)
+    return OpenGate(
+        slug=slug,
+        trial_id=evaluation.trial_id,
+        gate=evaluation.gate,
+        flow="evaluation",
+        recommendation=evaluation.recommendation.choice,
+        evidence=evaluation.evidence(),
+    )
+
+
+def _refuse_if_decided(gate: OpenGate) -> None:
+    """Refuse a second decision at a gate that has one on record."""
+    from store.db import read_session
+    from store.decisions import find_decision
+
+    with read_session(get_settings()) as session:
+        done = find_decision(session=session, trial_id=gate.trial_id, gate=gate.gate)
     if done is not None:
         raise TrialsError(
-            f"Trial '{slug}' was decided at {done.gate} already: {done.choice} by "
-            f"{done.decided_by}. The next evaluation run applies it."
+            f"Trial '{gate.slug}' was decided at {done.gate} already: {done.choice} by "
+            f"{done.decided_by}. The next {gate.flow} run applies it."
         )
-    evaluation = evaluate(facts, utcnow().date())
-    check_choice(evaluation, choice)
-    return evaluation
 
 
-def _paused_run(slug: str, gate: str) -> FlowRun | None:
-    """The evaluation run of the trial that is paused at this gate and may still resume."""
+def _paused_run(gate: OpenGate) -> FlowRun | None:
+    """The trial's run that is paused at this gate and may still resume."""
     import httpx
 
     prepare_prefect(quiet_console=True)
@@ -126,9 +203,9 @@ def _paused_run(slug: str, gate: str) -> FlowRun | None:
     try:
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(
-                flow_filter=filters.FlowFilter(name=filters.FlowFilterName(any_=["evaluation"])),
+                flow_filter=filters.FlowFilter(name=filters.FlowFilterName(any_=[gate.flow])),
                 flow_run_filter=filters.FlowRunFilter(
-                    name=filters.FlowRunFilterName(any_=[f"evaluation-{slug}"]),
+                    name=filters.FlowRunFilterName(any_=[f"{gate.flow}-{gate.slug}"]),
                     state=filters.FlowRunFilterState(
                         type=filters.FlowRunFilterStateType(any_=[StateType.PAUSED])
                     ),
@@ -143,7 +220,11 @@ def _paused_run(slug: str, gate: str) -> FlowRun | None:
     for run in runs:
         details = run.state.state_details if run.state else None
         timeout = details.pause_timeout if details else None
-        if details and details.pause_key == pause_key(gate) and (timeout is None or timeout > now):
+        if (
+            details
+            and details.pause_key == pause_key(gate.gate)
+            and (timeout is None or timeout > now)
+        ):
             return run
     return None
 

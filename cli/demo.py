@@ -82,10 +82,7 @@ async def _run(seconds_per_day: float) -> list[TrialOutcome]:
         await server
         typer.echo("Running the three trials; decisions follow the recommendations.")
         await asyncio.gather(
-            *(
-                trial(slug, decisions="auto", wait_seconds=60, approved_by=settings.actor)
-                for slug in slugs.values()
-            )
+            *(trial(slug, decisions="auto", wait_seconds=60) for slug in slugs.values())
         )
     with read_session(settings) as session:
         return [

@@ -32,15 +32,48 @@ def run(
     """Run a trial end to end, as far as it can go now; rerun it to carry on."""
     slug = _stored(Path(target)) if target.endswith((".yaml", ".yml")) else target
     prepare_prefect(quiet_console=True)
+    outcome = asyncio.run(_run(slug, "auto" if auto else "ask", wait))
+    typer.echo(f"Trial {slug}: {outcome}. `trials show {slug}` has the details.")
+
+
+async def _run(slug: str, decisions: str, wait: float) -> str:
+    """The trial flow, with a word to the terminal whenever it waits for a person."""
     from flows.trial import trial
 
-    settings = get_settings()
-    outcome = asyncio.run(
-        trial(
-            slug, decisions="auto" if auto else "ask", wait_seconds=wait, approved_by=settings.actor
-        )
-    )
-    typer.echo(f"Trial {slug}: {outcome}. `trials show {slug}` has the details.")
+    watcher = asyncio.create_task(_tell_when_asked(slug))
+    try:
+        return await trial(slug, decisions=decisions, wait_seconds=wait)
+    finally:
+        watcher.cancel()
+
+
+async def _tell_when_asked(slug: str) -> None:
+    """Say so each time the trial starts waiting at a gate, and how to answer it."""
+    from models.approval import WAITING_FOR_APPROVAL
+    from models.evaluation import WAITING_FOR_DECISION
+
+    choices = {WAITING_FOR_APPROVAL: "approve|reject", WAITING_FOR_DECISION: "expand|extend|exit"}
+    told = None
+    while True:
+        await asyncio.sleep(1)
+        waiting = await asyncio.to_thread(_waiting_for, slug)
+        if waiting in choices and waiting != told:
+            typer.echo(
+                f"Trial {slug} waits for a person: the {waiting}. Decide in the Prefect UI (the "
+                f"paused run's form), or run `trials decide {slug} {choices[waiting]} --reason "
+                "TEXT` in another terminal. It waits an hour; after that, the decision is "
+                "recorded for the next `trials run`.",
+                err=True,
+            )
+        told = waiting
+
+
+def _waiting_for(slug: str) -> str | None:
+    from store.db import read_session
+    from store.trials import get_trial
+
+    with read_session(get_settings()) as session:
+        return get_trial(session=session, slug=slug).waiting_for
 
 
 def _stored(plan_file: Path) -> str:

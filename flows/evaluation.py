@@ -2,62 +2,28 @@
 
 from __future__ import annotations
 
-from copy import copy
-from typing import Annotated, Any
-
 from prefect import flow
-from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import apause_flow_run
-from prefect.input import RunInput
-from pydantic import Field, create_model
 
 from config import get_settings
-from models.evaluation import (
-    WAITING_FOR_DECISION,
-    Evaluation,
-    check_choice,
-    check_mode,
-    pause_key,
-)
+from flows.gates import POLICY, GateInput, ask
+from models.evaluation import WAITING_FOR_DECISION, Evaluation, check_choice, check_mode
 from models.gates import Choice
 from models.phases import Phase
 from tasks.evaluation import (
     announce_recommendation,
     apply_decision_at,
     assess,
-    decision_on_record,
     publish_budget,
     publish_scorecard,
 )
 from tasks.reporting import label_run
-from tasks.trial_state import load_trial, record_decision, set_waiting
-
-POLICY = "policy"
-Said = Annotated[str, Field(min_length=1, pattern=r"\S")]
+from tasks.trial_state import decision_on_record, load_trial, record_decision, set_waiting
 
 
-class DecisionInput(RunInput):
+class DecisionInput(GateInput):
     """The decision at the evaluation gate: the form in the Prefect UI, or `trials decide`."""
 
     choice: Choice
-    reason: Annotated[Said, Field(description="Why: recorded with the decision.")]
-    decided_by: Annotated[Said, Field(description="Who decides.")]
-
-    @classmethod
-    def with_initial_data(
-        cls, description: str | None = None, **kwargs: Any
-    ) -> type[DecisionInput]:
-        """The form prefilled with `kwargs`, keeping the rules that Prefect's version drops."""
-        # The server checks an answer against the form's schema, so a blank reason is refused.
-        fields: dict[str, Any] = {}
-        for name, value in kwargs.items():
-            field = copy(cls.model_fields[name])
-            field.default = value
-            fields[name] = (field.annotation, field)
-        form = create_model(cls.__name__, __base__=cls, **fields)
-        if description is not None:
-            form._description = description
-        return form
 
 
 @flow(name="evaluation", flow_run_name="evaluation-{slug}")
@@ -102,19 +68,17 @@ def _policy(result: Evaluation) -> DecisionInput:
 
 async def _ask(result: Evaluation, timeout: int) -> DecisionInput | None:
     """Pause for a person's decision, the recommendation prefilled; None if none came in time."""
-    await set_waiting(result.slug, WAITING_FOR_DECISION)
-    form = DecisionInput.with_initial_data(
-        description=_briefing(result),
+    return await ask(
+        DecisionInput,
+        slug=result.slug,
+        gate=result.gate,
+        waiting_for=WAITING_FOR_DECISION,
+        briefing=_briefing(result),
+        timeout=timeout,
         choice=result.recommendation.choice,
         reason=result.rationale,
         decided_by=get_settings().actor,
     )
-    try:
-        return await apause_flow_run(
-            wait_for_input=form, timeout=timeout, poll_interval=2, key=pause_key(result.gate)
-        )
-    except FlowPauseTimeout:
-        return None
 
 
 def _briefing(result: Evaluation) -> str:

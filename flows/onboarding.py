@@ -1,40 +1,96 @@
 """Onboarding: the vendor's API and auth checked, its access recorded, expectations acknowledged,
-the budget approved."""
+the budget approved by a person."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from models.budget import ladder_totals
+from config import get_settings
+from flows.gates import POLICY, GateInput, ask
+from models.approval import (
+    PHASE_AFTER_APPROVAL,
+    WAITING_FOR_APPROVAL,
+    Approval,
+    BudgetRequest,
+    approval_gate,
+    budget_request,
+)
+from models.context import TrialContext
+from models.evaluation import check_mode
 from models.keys import idempotency_key
 from models.phases import Phase
 from tasks.connection import ensure_vendor_limit
 from tasks.reporting import label_run
 from tasks.trial_state import (
+    decision_on_record,
     load_trial,
     move_phase,
     record_decision,
     record_grants,
     save_intent,
     save_outcome,
+    set_waiting,
 )
 from tasks.vendor import acknowledge, check_api, list_grants
 from vendor.contract import AckRequest, ExpectationTerms
 
 
+class ApprovalInput(GateInput):
+    """The decision at the budget-approval gate: the form in the Prefect UI, or `trials decide`."""
+
+    choice: Approval
+
+
 @flow(name="onboarding", flow_run_name="onboarding-{slug}")
-async def onboarding(slug: str, approved_by: str) -> None:
-    """Check the vendor, record its grants, have expectations acknowledged, approve the budget."""
+async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 3600) -> str | None:
+    """Check the vendor, record its grants, have expectations acknowledged, approve the budget.
+
+    `decisions` is "ask" (pause for a person: the UI's form or `trials decide`) or "auto"
+    (approve a budget that covers the ladder under its cap; anything else waits for a
+    person). Returns the approval decided, or None while the trial waits for it.
+    """
+    check_mode(decisions)
     trial = await load_trial(slug)
     await label_run(trial, Phase.ONBOARDING)
     if trial.phase not in (Phase.DRAFT, Phase.ONBOARDING):
-        return  # onboarded before: the database says so
+        decided = await decision_on_record(trial.trial_id, approval_gate(1))  # onboarded before
+        return None if decided is None else decided.choice
     await move_phase(slug, Phase.ONBOARDING, "trial started")
     await ensure_vendor_limit(trial.vendor)
-    who = await check_api(trial.vendor)
+    await check_api(trial.vendor)
     grants = await list_grants(trial.vendor, slug)
     await record_grants(trial, grants)
+    acknowledged = await _acknowledge(trial)
 
+    request = budget_request(slug, trial.trial_id, trial.plan)
+    if await decision_on_record(trial.trial_id, request.gate) is None:
+        answer = await _decide(request, decisions, decision_timeout)
+        if answer is None:
+            return None  # nobody decided in time: the trial waits for `trials decide`
+        await record_decision(
+            trial.trial_id,
+            request.gate,
+            answer.choice,
+            request.advice,
+            answer.reason,
+            answer.decided_by,
+            request.evidence(),
+        )
+    decided = await decision_on_record(trial.trial_id, request.gate)  # the first one wins
+    assert decided is not None
+    choice = Approval(decided.choice)
+    await set_waiting(slug, None)
+    await move_phase(
+        slug,
+        PHASE_AFTER_APPROVAL[choice],
+        f"onboarded: {len(grants)} access grants on the exit plan, {acknowledged} "
+        f"expectations acknowledged; budget {choice}d by {decided.decided_by}: {decided.reason}",
+    )
+    return choice
+
+
+async def _acknowledge(trial: TrialContext) -> int:
+    """Send the expectations for the vendor's acknowledgement, once; how many it acknowledged."""
     terms = AckRequest(
         expectations=[
             ExpectationTerms(
@@ -43,30 +99,42 @@ async def onboarding(slug: str, approved_by: str) -> None:
             for e in trial.plan.expectations
         ]
     )
-    key = idempotency_key(slug, trial.engagement, "onboarding", "acknowledge")
+    key = idempotency_key(trial.slug, trial.engagement, "onboarding", "acknowledge")
     await save_intent(trial.trial_id, key, "acknowledge", terms.model_dump_json())
-    ack = await acknowledge(trial.vendor, slug, terms, key)
+    ack = await acknowledge(trial.vendor, trial.slug, terms, key)
     await save_outcome(key, ack.trial, ack.model_dump_json())
+    return len(ack.acknowledged)
 
-    totals = ladder_totals(trial.plan.pilot, trial.plan.rate_card, trial.plan.budget)
-    await record_decision(
-        trial.trial_id,
-        f"budget-approval:e{trial.engagement}",
-        "approve",
-        None,
-        f"estimate {totals.estimate} covers the ladder's {totals.required} with "
-        f"contingency, under the cap {totals.cap}",
-        approved_by,
-        {
-            "totals": totals.model_dump(mode="json"),
-            "vendor": who.vendor,
-            "scopes": who.scopes,
-            "grants": [g.id for g in grants],
-        },
+
+async def _decide(request: BudgetRequest, decisions: str, timeout: int) -> ApprovalInput | None:
+    """The policy's approval, or a person's answer; None while nobody has decided."""
+    if decisions == "auto" and request.advice is not None:
+        return ApprovalInput(choice=request.advice, reason=request.rationale, decided_by=POLICY)
+    return await ask(
+        ApprovalInput,
+        slug=request.slug,
+        gate=request.gate,
+        waiting_for=WAITING_FOR_APPROVAL,
+        briefing=_briefing(request),
+        timeout=timeout,
+        choice=request.advice or Approval.REJECT,
+        reason=request.rationale,
+        decided_by=get_settings().actor,
     )
-    await move_phase(
-        slug,
-        Phase.PILOTING,
-        f"onboarded: {len(grants)} access grants on the exit plan, "
-        f"{len(ack.acknowledged)} expectations acknowledged",
+
+
+def _briefing(request: BudgetRequest) -> str:
+    """What the form says above its fields: the budget asked for, and the engine's advice."""
+    advice = (
+        f"the engine advises **{request.advice}**"
+        if request.advice
+        else "the engine leaves it to you"
+    )
+    rungs = "\n".join(
+        f"| {r.id} | {r.hours} | {r.cost} | {r.due_in_days} |" for r in request.totals.rungs
+    )
+    return (
+        f"**{request.slug}**: approve the pilot's budget? {advice}: {request.rationale}.\n\n"
+        f"| rung | hours | cost ({request.currency}) | due in days |\n|---|---|---|---|\n"
+        f"{rungs}\n\nRejecting ends the trial: its exit plan revokes the vendor's access."
     )

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from models.errors import TrialsError
 from models.plan import Gates
 from models.scoring import Scorecard
 
@@ -17,6 +18,16 @@ class Choice(StrEnum):
     EXPAND = "expand"
     EXTEND = "extend"
     EXIT = "exit"
+
+
+def parse_choice(choice: str) -> Choice:
+    """The evaluation choice named, or a TrialsError naming the three there are."""
+    try:
+        return Choice(choice)
+    except ValueError:
+        raise TrialsError(
+            f"'{choice}' is not a choice at the evaluation gate: decide expand, extend or exit."
+        ) from None
 
 
 class Recommendation(BaseModel):

@@ -26,7 +26,7 @@ TERMINAL: frozenset[Phase] = frozenset({Phase.CLOSED, Phase.ABORTED})
 # opens the next phase, which is piloting again on a larger ladder.
 ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.DRAFT: frozenset({Phase.ONBOARDING}),
-    Phase.ONBOARDING: frozenset({Phase.PILOTING}),
+    Phase.ONBOARDING: frozenset({Phase.PILOTING, Phase.EXITING}),  # exit: budget rejected
     Phase.PILOTING: frozenset({Phase.EVALUATING}),
     Phase.EVALUATING: frozenset({Phase.EXPANDING, Phase.EXITING, Phase.PILOTING}),
     Phase.EXPANDING: frozenset({Phase.PILOTING}),

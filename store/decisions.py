@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.errors import DuplicateError, StoreError
-from models.evaluation import PHASE_AFTER, Evaluation, engagement_terms, extension_key
+from models.evaluation import PHASE_AFTER, engagement_terms, extension_key
 from models.gates import Choice
 from models.keys import idempotency_key
 from models.plan import Plan
@@ -23,7 +23,7 @@ class RecordedDecision(BaseModel):
     """A decision on record at a gate."""
 
     gate: str
-    choice: Choice
+    choice: str
     recommendation: str | None
     reason: str
     decided_by: str
@@ -37,32 +37,44 @@ def find_decision(*, session: Session, trial_id: int, gate: str) -> RecordedDeci
 
 
 def record_pending_decision(
-    *, session: Session, evaluation: Evaluation, choice: Choice, reason: str, decided_by: str
+    *,
+    session: Session,
+    slug: str,
+    trial_id: int,
+    gate: str,
+    choice: str,
+    recommendation: str | None,
+    reason: str,
+    decided_by: str,
+    evidence: dict[str, object],
+    applied_by: str,
 ) -> None:
-    """Record a decision taken while no evaluation run waited; the next run applies it."""
-    if find_decision(session=session, trial_id=evaluation.trial_id, gate=evaluation.gate):
+    """Record a decision taken while no run waited at the gate; the next run applies it.
+
+    `applied_by` names the flow whose next run applies it, for the messages.
+    """
+    if find_decision(session=session, trial_id=trial_id, gate=gate):
         raise DuplicateError(
-            f"Trial '{evaluation.slug}' has a decision at {evaluation.gate} already; the "
-            "next `evaluation` run applies it."
+            f"Trial '{slug}' has a decision at {gate} already; the next `{applied_by}` run "
+            "applies it."
         )
     session.add(
         Decision(
-            trial_id=evaluation.trial_id,
-            gate=evaluation.gate,
+            trial_id=trial_id,
+            gate=gate,
             choice=choice,
-            recommendation=evaluation.recommendation.choice,
+            recommendation=recommendation,
             reason=reason,
             decided_by=decided_by,
-            evidence_json=json.dumps(evaluation.evidence(), default=str),
+            evidence_json=json.dumps(evidence, default=str),
         )
     )
     session.add(
         AuditEntry(
-            trial_id=evaluation.trial_id,
+            trial_id=trial_id,
             actor=decided_by,
             action="decision_recorded",
-            reason=f"{evaluation.gate}: {choice}, to be applied by the next evaluation run: "
-            f"{reason}",
+            reason=f"{gate}: {choice}, to be applied by the next {applied_by} run: {reason}",
         )
     )
 

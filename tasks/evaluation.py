@@ -15,7 +15,7 @@ from models.gates import Choice
 from models.phases import Phase
 from models.tables import utcnow
 from store.db import read_session, write_session
-from store.decisions import RecordedDecision, apply_decision, find_decision, open_expansion
+from store.decisions import apply_decision, open_expansion
 from store.evaluation import evaluation_facts
 from tasks.reporting import announce
 
@@ -27,13 +27,6 @@ async def assess(slug: str) -> Evaluation:
         facts = evaluation_facts(session=session, slug=slug)
     require_phase(slug, facts.phase, Phase.EVALUATING, "the evaluation runs once the ladder ends")
     return evaluate(facts, utcnow().date())
-
-
-@task(cache_policy=NO_CACHE)
-async def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
-    """The decision recorded at the gate, e.g. by `trials decide` while no run waited."""
-    with read_session() as session:
-        return find_decision(session=session, trial_id=trial_id, gate=gate)
 
 
 @task(cache_policy=NO_CACHE)

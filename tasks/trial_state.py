@@ -21,6 +21,7 @@ from models.phases import Phase
 from models.tables import Decision, ExitStep
 from store.context import load_context
 from store.db import read_session, write_session
+from store.decisions import RecordedDecision, find_decision
 from store.effects import record_intent, record_outcome
 from store.phases import change_phase
 from store.trials import set_waiting_for
@@ -96,6 +97,13 @@ async def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
                 )
             )
         return len(new)
+
+
+@task(cache_policy=NO_CACHE)
+async def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
+    """The decision recorded at the gate, e.g. by `trials decide` while no run waited."""
+    with read_session() as session:
+        return find_decision(session=session, trial_id=trial_id, gate=gate)
 
 
 @task(cache_policy=NO_CACHE)

@@ -67,7 +67,12 @@ def test_an_empty_reason(trials: Settings) -> None:
 
 def test_a_trial_not_waiting_for_a_decision(trials: Settings) -> None:
     output = refused(trials, NO_EXPANSION, "exit", "--reason", "too slow")
-    assert "is draft, not evaluating: no decision is waiting" in output
+    assert "is draft: no decision is waiting" in output
+
+
+def test_a_choice_of_the_other_gate(trials: Settings) -> None:
+    output = refused(trials, HELPDESK, "approve", "--reason", "fine")
+    assert "'approve' is not a choice at the evaluation gate: decide expand" in output
 
 
 def test_expand_with_no_expansion_in_the_plan(trials: Settings) -> None:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterName,
+    FlowRunFilterStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 
 from config import Settings
 from planfile import load_plan, require_valid
@@ -45,3 +56,20 @@ def stored_trial(
         return plan.trial
 
     return store
+
+
+async def paused_run(name: str, since: datetime) -> FlowRun:
+    """The flow run of that name started since then, once it is paused at a gate."""
+    async with get_client() as client:
+        for _ in range(150):
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    name=FlowRunFilterName(any_=[name]),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+                    start_time=FlowRunFilterStartTime(after_=since),
+                )
+            )
+            if runs:
+                return runs[0]
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{name} never paused")

@@ -12,13 +12,8 @@ from prefect import get_client
 from prefect.client.schemas.filters import (
     ArtifactCollectionFilter,
     ArtifactCollectionFilterKey,
-    FlowRunFilter,
-    FlowRunFilterName,
-    FlowRunFilterStartTime,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import ArtifactCollection, FlowRun, StateType
+from prefect.client.schemas.objects import ArtifactCollection
 from prefect.events import Event
 from prefect.events.filters import (
     EventFilter,
@@ -38,7 +33,7 @@ from models.phases import Phase
 from models.tables import CostEntry, Decision, Directive, Expectation, Measurement, PilotTask, Trial
 from store.db import read_session, write_session
 from store.phases import change_phase
-from tests.flows.conftest import StoreTrial
+from tests.flows.conftest import StoreTrial, paused_run
 
 D = Decimal
 RATES = {"engineer": D(95), "lead": D(140)}
@@ -227,23 +222,6 @@ async def recommended(slug: str, since: datetime) -> list[Event]:
     return []
 
 
-async def paused_run(slug: str, since: datetime) -> FlowRun:
-    """The trial's evaluation run started since then, once it is paused at the gate."""
-    async with get_client() as client:
-        for _ in range(150):
-            runs = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    name=FlowRunFilterName(any_=[f"evaluation-{slug}"]),
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
-                    start_time=FlowRunFilterStartTime(after_=since),
-                )
-            )
-            if runs:
-                return runs[0]
-            await asyncio.sleep(0.2)
-    raise AssertionError("the evaluation run never paused")
-
-
 async def test_ask_pauses_until_trials_decide_answers(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
@@ -251,7 +229,7 @@ async def test_ask_pauses_until_trials_decide_answers(
     piloted(settings, slug, MET)
     since = datetime.now(UTC)
     running = asyncio.create_task(evaluation(slug, decision_timeout=120))
-    run = await paused_run(slug, since)
+    run = await paused_run(f"evaluation-{slug}", since)
     assert run.state is not None and run.state.state_details.pause_key == "evaluation-e1-1"
     trial, decisions, _ = stored(settings, slug)
     assert (trial.phase, trial.waiting_for, decisions) == (

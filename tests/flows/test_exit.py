@@ -55,7 +55,7 @@ TOKEN = {"Authorization": "Bearer sim-token"}
 
 async def onboard_and_decide_exit(slug: str) -> None:
     """Onboard the trial, then take it through evaluation to the exit."""
-    await onboarding(slug, approved_by="tester")
+    await onboarding(slug, decisions="auto")
     await move_phase.fn(slug, Phase.EVALUATING, "pilot over")
     await move_phase.fn(slug, Phase.EXITING, "the vendor is leaving")
 

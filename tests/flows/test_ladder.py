@@ -35,7 +35,7 @@ async def test_a_reliable_vendor_climbs_every_rung(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial(ProfileName.RELIABLE)
-    await onboarding(slug, approved_by="tester")
+    await onboarding(slug, decisions="auto")
     assert await ladder(slug, wait_seconds=30) == "evaluating"
     trial, rungs = rows(settings, slug)
     assert trial.phase == "evaluating"
@@ -54,7 +54,7 @@ async def test_a_poor_vendor_is_stopped_at_the_first_gate_it_fails(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial(ProfileName.POOR)
-    await onboarding(slug, approved_by="tester")
+    await onboarding(slug, decisions="auto")
     assert await ladder(slug, wait_seconds=30) == "evaluating"
     _, rungs = rows(settings, slug)
     assert [r.status for r in rungs] == ["accepted", "stopped", "planned"]
@@ -67,7 +67,7 @@ async def test_an_overrunner_hits_the_budget_gate(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial(ProfileName.OVERRUNNER)
-    await onboarding(slug, approved_by="tester")
+    await onboarding(slug, decisions="auto")
     await ladder(slug, wait_seconds=30)
     _, rungs = rows(settings, slug)
     assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
@@ -82,7 +82,7 @@ async def test_a_slow_vendor_leaves_the_trial_waiting_without_a_worker(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial(ProfileName.RELIABLE, seconds_per_day=1.0)
-    await onboarding(slug, approved_by="tester")
+    await onboarding(slug, decisions="auto")
     assert await ladder(slug, wait_seconds=0.2) == "waiting"
     trial, rungs = rows(settings, slug)
     assert trial.waiting_for is not None

@@ -13,6 +13,7 @@ from models.phases import Phase, allowed_next, check_transition
     [
         (Phase.DRAFT, Phase.ONBOARDING),
         (Phase.ONBOARDING, Phase.PILOTING),
+        (Phase.ONBOARDING, Phase.EXITING),
         (Phase.PILOTING, Phase.EVALUATING),
         (Phase.EVALUATING, Phase.EXPANDING),
         (Phase.EVALUATING, Phase.EXITING),

@@ -1,0 +1,72 @@
+"""A gate where a person decides: the form in the Prefect UI, and the pause that waits for it.
+
+The same pause is answered by `trials decide` from the command line.
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import Annotated, Any, Self, TypeVar
+
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import apause_flow_run
+from prefect.input import RunInput
+from pydantic import Field, create_model
+
+from models.evaluation import pause_key
+from tasks.trial_state import set_waiting
+
+POLICY = "policy"  # who decided, when the recommendation was taken with no prompt
+Said = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+class GateInput(RunInput):
+    """Why and who, asked at every gate beside the gate's own choice."""
+
+    reason: Annotated[Said, Field(description="Why: recorded with the decision.")]
+    decided_by: Annotated[Said, Field(description="Who decides.")]
+
+    @classmethod
+    def with_initial_data(cls, description: str | None = None, **kwargs: Any) -> type[Self]:
+        """The form prefilled with `kwargs`, keeping the rules that Prefect's version drops."""
+        # The server checks an answer against the form's schema, so a blank reason is refused.
+        fields: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            field = copy(cls.model_fields[name])
+            field.default = value
+            fields[name] = (field.annotation, field)
+        form = create_model(cls.__name__, __base__=cls, **fields)
+        if description is not None:
+            form._description = description
+        return form
+
+
+Answer = TypeVar("Answer", bound=GateInput)
+
+
+async def ask(
+    form: type[Answer],
+    *,
+    slug: str,
+    gate: str,
+    waiting_for: str,
+    briefing: str,
+    timeout: int,
+    **prefilled: Any,
+) -> Answer | None:
+    """Pause for a person's answer, the form prefilled; None if none came in time.
+
+    The trial shows as waiting for the decision meanwhile, so `trials show` and the
+    monitor see it.
+    """
+    await set_waiting(slug, waiting_for)
+    try:
+        answer = await apause_flow_run(
+            wait_for_input=form.with_initial_data(description=briefing, **prefilled),
+            timeout=timeout,
+            poll_interval=2,
+            key=pause_key(gate),
+        )
+    except FlowPauseTimeout:
+        return None
+    return answer

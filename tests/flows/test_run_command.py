@@ -1,0 +1,81 @@
+"""`trials run` as a person uses it: it stops at each gate, says how to answer, and goes on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from prefect.settings import PREFECT_API_URL
+from sqlmodel import select
+
+from config import Settings
+from models.tables import Decision, Trial
+from store.db import read_session
+from tests.flows.conftest import StoreTrial
+
+TRIALS = str(Path(sys.executable).with_name("trials"))
+
+
+def environment() -> dict[str, str]:
+    """This test's store and Prefect API, for the commands run as processes."""
+    return os.environ | {
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+
+
+def waits_for(settings: Settings, slug: str, what: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        with read_session(settings) as session:
+            if session.exec(select(Trial.waiting_for).where(Trial.slug == slug)).one() == what:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the trial never waited for the {what}: {process.communicate()}")
+
+
+def decide(slug: str, *argv: str) -> str:
+    done = subprocess.run(
+        [TRIALS, "decide", slug, *argv, "--by", "Sam Ortiz"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial()
+    running = subprocess.Popen(
+        [TRIALS, "run", slug, "--wait", "60"],
+        env=environment(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    waits_for(settings, slug, "budget approval at onboarding", running)
+    assert "Resumed onboarding-" in decide(slug, "approve", "--reason", "In the Q4 budget")
+    waits_for(settings, slug, "decision at evaluation", running)
+    assert "Resumed evaluation-" in decide(slug, "expand", "--reason", "All targets met")
+    out, err = running.communicate(timeout=120)
+
+    assert running.returncode == 0, err
+    assert out.strip() == f"Trial {slug}: expanded. `trials show {slug}` has the details."
+    asked = [line for line in err.splitlines() if "waits for a person" in line]
+    assert len(asked) == 2, err
+    assert f"`trials decide {slug} approve|reject --reason TEXT`" in asked[0]
+    assert f"`trials decide {slug} expand|extend|exit --reason TEXT`" in asked[1]
+    assert "Traceback" not in err
+    with read_session(settings) as session:
+        decided = session.exec(select(Decision.gate, Decision.choice, Decision.decided_by)).all()
+    assert sorted(decided) == [
+        ("budget-approval:e1", "approve", "Sam Ortiz"),
+        ("evaluation:e1:1", "expand", "Sam Ortiz"),
+    ]
