@@ -30,8 +30,9 @@ class DecisionInput(GateInput):
 async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 3600) -> str | None:
     """Score the engagement, forecast its cost, recommend, then apply the decision taken.
 
-    `decisions` is "ask" (pause for a person: the UI's form or `trials decide`) or "auto"
-    (take the recommendation).
+    `decisions` is "ask" (pause for a person: the UI's form or `trials decide`), "auto"
+    (take the recommendation) or "defer" (end the run at the gate; `trials decide`
+    records the decision for the next run).
     """
     check_mode(decisions)
     await label_run(await load_trial(slug), Phase.EVALUATING)
@@ -41,7 +42,10 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     announce_recommendation(result)
 
     if await decision_on_record(result.trial_id, result.gate) is None:
-        answer = _policy(result) if decisions == "auto" else await _ask(result, decision_timeout)
+        if decisions == "auto":
+            answer: DecisionInput | None = _policy(result)
+        else:
+            answer = await _ask(result, decisions, decision_timeout)
         if answer is None:
             return None  # nobody decided in time: the trial waits for `trials decide`
         check_choice(result, answer.choice)
@@ -66,7 +70,7 @@ def _policy(result: Evaluation) -> DecisionInput:
     )
 
 
-async def _ask(result: Evaluation, timeout: int) -> DecisionInput | None:
+async def _ask(result: Evaluation, decisions: str, timeout: int) -> DecisionInput | None:
     """Pause for a person's decision, the recommendation prefilled; None if none came in time."""
     return await ask(
         DecisionInput,
@@ -75,6 +79,7 @@ async def _ask(result: Evaluation, timeout: int) -> DecisionInput | None:
         waiting_for=WAITING_FOR_DECISION,
         briefing=_briefing(result),
         timeout=timeout,
+        pause=decisions == "ask",
         choice=result.recommendation.choice,
         reason=result.rationale,
         decided_by=get_settings().actor,

@@ -52,14 +52,18 @@ async def ask(
     waiting_for: str,
     briefing: str,
     timeout: int,
+    pause: bool = True,
     **prefilled: Any,
 ) -> Answer | None:
     """Pause for a person's answer, the form prefilled; None if none came in time.
 
     The trial shows as waiting for the decision meanwhile, so `trials show` and the
-    monitor see it.
+    monitor see it. With `pause` False the run does not wait at all: it returns None at
+    once, and `trials decide` records the decision for the next run.
     """
     await set_waiting(slug, waiting_for)
+    if not pause:
+        return None
     try:
         answer = await apause_flow_run(
             wait_for_input=form.with_initial_data(description=briefing, **prefilled),

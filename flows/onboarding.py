@@ -45,9 +45,10 @@ class ApprovalInput(GateInput):
 async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 3600) -> str | None:
     """Check the vendor, record its grants, have expectations acknowledged, approve the budget.
 
-    `decisions` is "ask" (pause for a person: the UI's form or `trials decide`) or "auto"
+    `decisions` is "ask" (pause for a person: the UI's form or `trials decide`), "auto"
     (approve a budget that covers the ladder under its cap; anything else waits for a
-    person). Returns the approval decided, or None while the trial waits for it.
+    person) or "defer" (end the run at the gate; `trials decide` records the decision).
+    Returns the approval decided, or None while the trial waits for it.
     """
     check_mode(decisions)
     trial = await load_trial(slug)
@@ -117,6 +118,7 @@ async def _decide(request: BudgetRequest, decisions: str, timeout: int) -> Appro
         waiting_for=WAITING_FOR_APPROVAL,
         briefing=_briefing(request),
         timeout=timeout,
+        pause=decisions == "ask",
         choice=request.advice or Approval.REJECT,
         reason=request.rationale,
         decided_by=get_settings().actor,

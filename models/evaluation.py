@@ -16,7 +16,7 @@ from models.scoring import ScoreLine, scorecard
 
 DONE = frozenset({"delivered", "accepted"})
 WAITING_FOR_DECISION = "decision at evaluation"
-DECISION_MODES = ("ask", "auto")
+DECISION_MODES = ("ask", "auto", "defer")
 PHASE_AFTER: dict[Choice, Phase] = {
     Choice.EXPAND: Phase.EXPANDING,
     Choice.EXTEND: Phase.PILOTING,
@@ -259,11 +259,12 @@ def check_choice(evaluation: Evaluation, choice: Choice) -> None:
 
 
 def check_mode(decisions: str) -> None:
-    """Refuse a decision mode other than "ask" or "auto"."""
+    """Refuse a decision mode other than "ask", "auto" or "defer"."""
     if decisions not in DECISION_MODES:
         raise TrialsError(
             f"decisions={decisions!r} is not a decision mode: use 'ask' to pause for a person, "
-            "or 'auto' to take the recommendation."
+            "'auto' to take the recommendation, or 'defer' to end the run at the gate and "
+            "leave the decision to `trials decide`."
         )
 
 

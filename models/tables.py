@@ -248,3 +248,19 @@ class StoredFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     path: str = Field(max_length=1000)  # relative to the data directory
     fetched_at: datetime = _when(default_factory=utcnow)
+
+
+class RaisedEscalation(SQLModel, table=True):
+    """A concern the monitor raised about a trial: once per key, announced once."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("trial_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    key: str = Field(max_length=120)  # e.g. overdue:e1:rung-2
+    concern: str = Field(max_length=20)
+    message: str = Field(sa_type=Text)
+    raised_at: datetime = _when(default_factory=utcnow)
+    # Set once its Prefect event is handed to Prefect; the next monitor run emits the rest.
+    emitted_at: datetime | None = _when(default=None)

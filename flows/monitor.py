@@ -1,0 +1,54 @@
+"""The monitor, run on a schedule: chase silent vendors, watch budgets and deadlines, and carry
+every active trial on as far as it can go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import flow, get_run_logger
+
+from flows.trial import trial
+from models.monitor import escalations
+from models.tables import utcnow
+from tasks.deployments import carry_on
+from tasks.monitor import announce_escalations, record_escalations, watch_trials
+
+ADVANCE_MODES = ("deployment", "here", "none")
+
+
+@flow(name="monitor", flow_run_name="monitor")
+async def monitor(
+    advance: str = "deployment", silent_after_hours: float = 48.0, wait_seconds: float = 60.0
+) -> dict[str, int]:
+    """Escalate what needs a person's attention, then carry the active trials on.
+
+    `advance` is "deployment" (start each trial's deployment, so workers do the work and
+    this run ends at once), "here" (run each trial in this run, never pausing at a gate),
+    or "none" (escalate only). A trial waiting for a person's decision is left to them.
+    """
+    if advance not in ADVANCE_MODES:
+        raise ValueError(f"advance={advance!r}: use one of {', '.join(ADVANCE_MODES)}")
+    watches = await watch_trials()
+    now, silent_after = utcnow(), timedelta(hours=silent_after_hours)
+    raised = 0
+    for watch in watches:
+        if found := escalations(watch, now, silent_after):
+            raised += await record_escalations(watch.trial_id, found)
+    await announce_escalations()
+
+    advanced = 0
+    for watch in (w for w in watches if w.can_advance):
+        if advance == "deployment":
+            await carry_on(watch.slug)
+        elif advance == "here":
+            await _carry_here(watch.slug, wait_seconds)
+        advanced += advance != "none"
+    return {"active": len(watches), "escalated": raised, "advanced": advanced}
+
+
+async def _carry_here(slug: str, wait_seconds: float) -> None:
+    """Run the trial in this run; a trial that fails is logged, and the others go on."""
+    try:
+        await trial(slug, decisions="defer", wait_seconds=wait_seconds)
+    except Exception as exc:  # one trial's failure must not stop the monitor
+        get_run_logger().warning("Trial %s did not get further: %s", slug, exc)

@@ -1,0 +1,136 @@
+"""What the scheduled monitor looks for in an active trial: silent vendors, late work, the cap.
+
+Pure rules over what the store holds; the monitor flow reads the store, applies them, and
+records and announces what they find.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel
+
+from models.approval import WAITING_FOR_APPROVAL
+from models.evaluation import WAITING_FOR_DECISION
+from models.phases import TERMINAL, Phase
+
+WAITING_FOR_A_PERSON = frozenset({WAITING_FOR_APPROVAL, WAITING_FOR_DECISION})
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back times without their zone; the store writes them all in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Utc = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Concern(StrEnum):
+    """Why the monitor escalates."""
+
+    OVERDUE = "overdue"  # a rung's deliverable is past its due date
+    SILENT = "silent"  # no word from the vendor on a rung for too long
+    OVER_CAP = "over-cap"  # the engagement's spend reached its cap
+
+
+class OpenRung(BaseModel):
+    """A rung sent to the vendor and not delivered yet."""
+
+    key: str
+    submitted_at: Utc  # on the vendor's clock, as its work item says
+    sent_at: Utc  # on ours: when the vendor's answer to the submission was recorded
+    due_in_days: int
+
+    @property
+    def due_at(self) -> datetime:
+        return self.submitted_at + timedelta(days=self.due_in_days)
+
+
+class Watch(BaseModel):
+    """What the store holds about one active trial, as the monitor needs it."""
+
+    slug: str
+    trial_id: int
+    vendor: str
+    phase: Phase
+    engagement: int
+    waiting_for: str | None
+    waiting_since: Utc | None
+    open_rungs: list[OpenRung]
+    last_heard: Utc | None  # the vendor's latest webhook about the trial
+    spent: Decimal
+    cap: Decimal
+    currency: str
+    raised: set[str]  # the keys of the escalations raised before
+
+    @property
+    def waits_for_a_person(self) -> bool:
+        """Waiting at a gate: the monitor leaves it to the person, and does not advance it."""
+        return self.waiting_for in WAITING_FOR_A_PERSON
+
+    @property
+    def can_advance(self) -> bool:
+        """Started, not finished, and not waiting for a person."""
+        return (
+            self.phase is not Phase.DRAFT
+            and self.phase not in TERMINAL
+            and not self.waits_for_a_person
+        )
+
+
+class Escalation(BaseModel):
+    """One concern about a trial, raised once under its key."""
+
+    key: str
+    concern: Concern
+    message: str
+
+
+def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Escalation]:
+    """The concerns about the trial now that were not raised before."""
+    found: list[Escalation] = []
+    for rung in watch.open_rungs:
+        if now > rung.due_at:
+            found.append(
+                Escalation(
+                    key=f"overdue:e{watch.engagement}:{rung.key}",
+                    concern=Concern.OVERDUE,
+                    message=f"{watch.vendor} has not delivered {rung.key}, due "
+                    f"{rung.due_at:%Y-%m-%d %H:%M} UTC ({_ago(now - rung.due_at)} ago). Chase "
+                    "the vendor; `trials show` has the rung's history.",
+                )
+            )
+        heard = max(rung.sent_at, watch.last_heard or rung.sent_at)
+        if now - heard > silent_after:
+            found.append(
+                Escalation(
+                    key=f"silent:e{watch.engagement}:{rung.key}",
+                    concern=Concern.SILENT,
+                    message=f"No word from {watch.vendor} on {rung.key} for {_ago(now - heard)} "
+                    f"(no webhook and no delivery since {heard:%Y-%m-%d %H:%M} UTC). Chase the "
+                    "vendor, and check that its webhooks reach this engine.",
+                )
+            )
+    if watch.spent >= watch.cap:
+        found.append(
+            Escalation(
+                key=f"over-cap:e{watch.engagement}",
+                concern=Concern.OVER_CAP,
+                message=f"{watch.slug} has spent {watch.spent} {watch.currency}, at or over its "
+                f"cap of {watch.cap}. No further rung starts; decide at the evaluation gate.",
+            )
+        )
+    return [e for e in found if e.key not in watch.raised]
+
+
+def _ago(span: timedelta) -> str:
+    """A span in words: minutes under two hours, hours under two days, then days."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"

@@ -1,0 +1,126 @@
+"""What the scheduled monitor reads and writes: active trials, and the escalations raised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.monitor import Escalation, OpenRung, Watch
+from models.phases import TERMINAL, Phase
+from models.tables import (
+    AuditEntry,
+    PilotTask,
+    RaisedEscalation,
+    Trial,
+    Vendor,
+    VendorEffect,
+    WebhookEvent,
+    utcnow,
+)
+from store.ladder import gate_inputs
+
+MONITOR = "monitor"
+
+
+def active_watches(*, session: Session) -> list[Watch]:
+    """Every trial that has started and not finished, as the monitor's rules need it."""
+    trials = session.exec(
+        select(Trial, Vendor.name)
+        .join(Vendor, col(Vendor.id) == Trial.vendor_id)
+        .where(col(Trial.phase).not_in([Phase.DRAFT, *TERMINAL]))
+        .order_by(col(Trial.slug))
+    ).all()
+    return [_watch(session, trial, vendor) for trial, vendor in trials]
+
+
+def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
+    assert trial.id is not None
+    open_rungs = session.exec(
+        select(PilotTask, VendorEffect.completed_at)
+        .join(VendorEffect, col(VendorEffect.key) == PilotTask.idempotency_key)
+        .where(
+            PilotTask.trial_id == trial.id,
+            PilotTask.engagement == trial.engagement,
+            PilotTask.status == "submitted",
+        )
+    ).all()
+    last_heard = session.exec(
+        select(func.max(WebhookEvent.received_at)).where(WebhookEvent.trial == trial.slug)
+    ).one()
+    raised = session.exec(
+        select(RaisedEscalation.key).where(RaisedEscalation.trial_id == trial.id)
+    ).all()
+    return Watch(
+        slug=trial.slug,
+        trial_id=trial.id,
+        vendor=vendor,
+        phase=Phase(trial.phase),
+        engagement=trial.engagement,
+        waiting_for=trial.waiting_for,
+        waiting_since=trial.waiting_since,
+        open_rungs=[
+            OpenRung(
+                key=r.rung_key, submitted_at=r.submitted_at, sent_at=sent, due_in_days=r.due_in_days
+            )
+            for r, sent in open_rungs
+            if r.submitted_at is not None and sent is not None
+        ],
+        last_heard=last_heard,
+        spent=gate_inputs(session=session, trial_id=trial.id, engagement=trial.engagement).spent,
+        cap=trial.budget_cap,
+        currency=trial.currency,
+        raised=set(raised),
+    )
+
+
+def raise_escalations(*, session: Session, trial_id: int, found: list[Escalation]) -> int:
+    """Record the new escalations, each with a note in the trial's audit log; how many were new."""
+    raised = set(
+        session.exec(
+            select(RaisedEscalation.key).where(RaisedEscalation.trial_id == trial_id)
+        ).all()
+    )
+    new = [e for e in found if e.key not in raised]
+    for escalation in new:
+        session.add(
+            RaisedEscalation(
+                trial_id=trial_id,
+                key=escalation.key,
+                concern=escalation.concern,
+                message=escalation.message,
+            )
+        )
+        session.add(
+            AuditEntry(
+                trial_id=trial_id, actor=MONITOR, action="escalated", reason=escalation.message
+            )
+        )
+    return len(new)
+
+
+def unannounced(*, session: Session) -> list[tuple[int, str, Escalation]]:
+    """The escalations whose Prefect event was not emitted yet: id, trial and escalation."""
+    rows = session.exec(
+        select(RaisedEscalation, Trial.slug)
+        .join(Trial, col(Trial.id) == RaisedEscalation.trial_id)
+        .where(col(RaisedEscalation.emitted_at).is_(None))
+        .order_by(col(RaisedEscalation.id))
+    ).all()
+    return [
+        (
+            row.id,
+            slug,
+            Escalation.model_validate(row, from_attributes=True),
+        )
+        for row, slug in rows
+        if row.id is not None
+    ]
+
+
+def mark_announced(*, session: Session, ids: list[int], at: datetime | None = None) -> None:
+    """Record that the escalations' events were handed to Prefect."""
+    for row in session.exec(select(RaisedEscalation).where(col(RaisedEscalation.id).in_(ids))):
+        row.emitted_at = at or utcnow()
+        session.add(row)

@@ -1,0 +1,37 @@
+"""The monitor's steps: read the active trials, record what it finds, announce it."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.monitor import Escalation, Watch
+from store.db import read_session, write_session
+from store.monitor import active_watches, mark_announced, raise_escalations, unannounced
+from tasks.reporting import announce
+
+
+@task(cache_policy=NO_CACHE)
+async def watch_trials() -> list[Watch]:
+    """Every started, unfinished trial, with what the monitor's rules look at."""
+    with read_session() as session:
+        return active_watches(session=session)
+
+
+@task(cache_policy=NO_CACHE)
+async def record_escalations(trial_id: int, found: list[Escalation]) -> int:
+    """Record the new escalations with a note on the trial; how many were new."""
+    with write_session() as session:
+        return raise_escalations(session=session, trial_id=trial_id, found=found)
+
+
+@task(cache_policy=NO_CACHE)
+async def announce_escalations() -> int:
+    """Emit a `trials.escalation.raised` event for each escalation not announced yet."""
+    with read_session() as session:
+        pending = unannounced(session=session)
+    for _, slug, escalation in pending:
+        announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
+    with write_session() as session:
+        mark_announced(session=session, ids=[row_id for row_id, _, _ in pending])
+    return len(pending)

@@ -1,0 +1,88 @@
+"""The scheduled monitor: it escalates a silent (ghost) vendor once, and carries trials on."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prefect import get_client
+from prefect.events import Event
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
+from sqlmodel import col, select
+
+from config import Settings
+from flows.monitor import monitor
+from flows.trial import trial
+from models.tables import AuditEntry, PilotTask, RaisedEscalation, Trial
+from simulator.config import ProfileName
+from store.db import read_session
+from tests.flows.conftest import StoreTrial
+
+
+async def escalation_events(slug: str, since: datetime, expected: int) -> list[Event]:
+    """The escalation events about the trial since then, once Prefect has `expected` of them."""
+    query = EventFilter(
+        event=EventNameFilter(name=["trials.escalation.raised"]),
+        resource=EventResourceFilter(id=[f"trials.trial.{slug}"]),
+        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=1)),
+    )
+    events: list[Event] = []
+    async with get_client() as client:
+        for _ in range(50):
+            events = list((await client.read_events(filter=query, limit=10)).events)
+            if len(events) >= expected:
+                break
+            await asyncio.sleep(0.2)
+    return events
+
+
+async def test_the_monitor_escalates_a_ghost_vendor_once(
+    settings: Settings, stored_trial: StoreTrial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIALS_VENDOR_READ_TIMEOUT", "0.3")
+    monkeypatch.setenv("TRIALS_VENDOR_MAX_ATTEMPTS", "2")
+    slug = stored_trial(
+        ProfileName.GHOST, seconds_per_day=5, ghost_after_requests=12, hang_seconds=2
+    )
+    # The first rung is sent, then the vendor goes quiet; the monitor's attempt to carry the
+    # trial on fails at the vendor, and the monitor goes on.
+    assert await trial(slug, decisions="auto", wait_seconds=0.5) == "waiting"
+    since = datetime.now(UTC)
+
+    first = await monitor(advance="here", silent_after_hours=0.0, wait_seconds=0.5)
+    second = await monitor(advance="none", silent_after_hours=0.0)
+
+    assert first == {"active": 1, "escalated": 1, "advanced": 1}
+    assert second == {"active": 1, "escalated": 0, "advanced": 0}
+    with read_session(settings) as session:
+        [raised] = session.exec(select(RaisedEscalation)).all()
+        notes = session.exec(
+            select(AuditEntry.reason).where(AuditEntry.action == "escalated")
+        ).all()
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        rungs = session.exec(select(PilotTask.status).order_by(col(PilotTask.position))).all()
+    assert (raised.key, raised.concern) == ("silent:e1:rung-1", "silent")
+    assert raised.emitted_at is not None
+    assert notes == [raised.message]
+    assert raised.message.startswith("No word from Acme Managed Services on rung-1 for 0 min")
+    assert (row.phase, rungs[0]) == ("piloting", "submitted")  # nothing half-written
+    [event] = await escalation_events(slug, since, expected=1)
+    assert event.payload["key"] == "silent:e1:rung-1"
+    assert event.payload["concern"] == "silent"
+
+
+async def test_the_monitor_leaves_a_trial_waiting_for_a_person_alone(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial()
+    assert await trial(slug, decisions="defer") == "waiting"  # at the budget approval
+    assert await monitor(advance="here") == {"active": 1, "escalated": 0, "advanced": 0}
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+    assert (row.phase, row.waiting_for) == ("onboarding", "budget approval at onboarding")
