@@ -203,9 +203,15 @@ def _paused_run(gate: OpenGate) -> FlowRun | None:
     try:
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(
-                flow_filter=filters.FlowFilter(name=filters.FlowFilterName(any_=[gate.flow])),
+                flow_filter=filters.FlowFilter(
+                    name=filters.FlowFilterName(any_=[gate.flow, "trial"])
+                ),
                 flow_run_filter=filters.FlowRunFilter(
-                    name=filters.FlowRunFilterName(any_=[f"{gate.flow}-{gate.slug}"]),
+                    # the phase's run pauses at its gate; a trial run under a deployment
+                    # suspends there instead
+                    name=filters.FlowRunFilterName(
+                        any_=[f"{gate.flow}-{gate.slug}", f"trial-{gate.slug}"]
+                    ),
                     state=filters.FlowRunFilterState(
                         type=filters.FlowRunFilterStateType(any_=[StateType.PAUSED])
                     ),

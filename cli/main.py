@@ -11,7 +11,18 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import db, decide, demo, plans, reads, run, simulator, vendor_check, webhooks
+from cli import (
+    db,
+    decide,
+    demo,
+    plans,
+    reads,
+    run,
+    service,
+    simulator,
+    vendor_check,
+    webhooks,
+)
 from config import get_settings
 from models.errors import TrialsError
 
@@ -61,4 +72,9 @@ app.command()(simulator.simulator)
 app.command()(run.run)
 app.command()(demo.demo)
 app.command()(decide.decide)
+app.command()(service.server)
+app.command()(service.worker)
+app.command()(service.deploy)
+app.command()(service.start)
+app.command()(service.status)
 app.add_typer(db.app, name="db")

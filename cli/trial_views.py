@@ -12,6 +12,9 @@ from cli.render import console, money
 from store.listing import TrialPage
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from models.status import TrialStatus
     from store.trials import TrialDetail
 
 
@@ -43,6 +46,28 @@ def trials_table(page: TrialPage) -> None:
             t.phase,
             f"{t.rungs_done}/{t.rungs_total}",
             f"{t.estimate:,.0f} / {t.cap:,.0f} {t.currency}",
+        )
+    out.print(table)
+
+
+def status_table(statuses: list[TrialStatus], urls: dict[str, str], now: datetime) -> None:
+    """Print every trial's phase, rung, burn, wait, escalations and latest run."""
+    out = console()
+    if not statuses:
+        out.print("No trials stored yet. `trials create PLAN` adds one.")
+        return
+    table = Table(title=f"{len(statuses)} trial(s)", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("trial", "phase", "rung", "spent", "waiting for", "escalations", "latest run"):
+        table.add_column(column, overflow="fold")
+    for s in statuses:
+        table.add_row(
+            s.slug,
+            f"{s.phase} (e{s.engagement})",
+            s.rung,
+            s.burn,
+            s.waiting(now),
+            str(len(s.escalations)) if s.escalations else "-",
+            urls.get(s.slug, "-"),
         )
     out.print(table)
 

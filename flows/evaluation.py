@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from config import get_settings
-from flows.gates import POLICY, GateInput, ask
+from flows.gates import POLICY, GateInput, ask, how_to_wait
 from models.evaluation import WAITING_FOR_DECISION, Evaluation, check_choice, check_mode
 from models.gates import Choice
 from models.phases import Phase
@@ -41,26 +41,35 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     await publish_budget(result)
     announce_recommendation(result)
 
-    if await decision_on_record(result.trial_id, result.gate) is None:
-        if decisions == "auto":
-            answer: DecisionInput | None = _policy(result)
-        else:
-            answer = await _ask(result, decisions, decision_timeout)
-        if answer is None:
-            return None  # nobody decided in time: the trial waits for `trials decide`
-        check_choice(result, answer.choice)
-        await record_decision(
-            result.trial_id,
-            result.gate,
-            answer.choice,
-            result.recommendation.choice,
-            answer.reason,
-            answer.decided_by,
-            result.evidence(),
-        )
+    if not await settle_decision(result, decisions, decision_timeout, how_to_wait(decisions)):
+        return None  # nobody decided (in time): the trial waits for `trials decide`
     choice = await apply_decision_at(slug, result.gate)  # the first decision recorded wins
     await set_waiting(slug, None)
     return choice
+
+
+async def settle_decision(result: Evaluation, decisions: str, timeout: int, how: str) -> bool:
+    """Have a decision on record at the evaluation gate; False while nobody has decided.
+
+    The run that reaches the gate asks; under a deployment, the trial's own run suspends
+    at it instead (`flows.trial`).
+    """
+    if await decision_on_record(result.trial_id, result.gate) is not None:
+        return True
+    answer = _policy(result) if decisions == "auto" else await _ask(result, timeout, how)
+    if answer is None:
+        return False
+    check_choice(result, answer.choice)
+    await record_decision(
+        result.trial_id,
+        result.gate,
+        answer.choice,
+        result.recommendation.choice,
+        answer.reason,
+        answer.decided_by,
+        result.evidence(),
+    )
+    return True
 
 
 def _policy(result: Evaluation) -> DecisionInput:
@@ -70,7 +79,7 @@ def _policy(result: Evaluation) -> DecisionInput:
     )
 
 
-async def _ask(result: Evaluation, decisions: str, timeout: int) -> DecisionInput | None:
+async def _ask(result: Evaluation, timeout: int, how: str) -> DecisionInput | None:
     """Pause for a person's decision, the recommendation prefilled; None if none came in time."""
     return await ask(
         DecisionInput,
@@ -79,7 +88,7 @@ async def _ask(result: Evaluation, decisions: str, timeout: int) -> DecisionInpu
         waiting_for=WAITING_FOR_DECISION,
         briefing=_briefing(result),
         timeout=timeout,
-        pause=decisions == "ask",
+        how=how,
         choice=result.recommendation.choice,
         reason=result.rationale,
         decided_by=get_settings().actor,

@@ -9,7 +9,7 @@ from copy import copy
 from typing import Annotated, Any, Self, TypeVar
 
 from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import apause_flow_run
+from prefect.flow_runs import apause_flow_run, asuspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field, create_model
 
@@ -17,6 +17,17 @@ from models.evaluation import pause_key
 from tasks.trial_state import set_waiting
 
 POLICY = "policy"  # who decided, when the recommendation was taken with no prompt
+# How a run waits for the answer: it pauses (its process waits), it suspends (its process
+# ends, and the server reschedules the run once answered: deployment runs only), or it
+# does not wait (the answer is recorded for the next run).
+PAUSE, SUSPEND, NO_WAIT = "pause", "suspend", "no-wait"
+
+
+def how_to_wait(decisions: str) -> str:
+    """How a phase flow run waits at a gate in this decision mode ("ask" or "defer")."""
+    return PAUSE if decisions == "ask" else NO_WAIT
+
+
 Said = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
@@ -52,24 +63,24 @@ async def ask(
     waiting_for: str,
     briefing: str,
     timeout: int,
-    pause: bool = True,
+    how: str = PAUSE,
     **prefilled: Any,
 ) -> Answer | None:
-    """Pause for a person's answer, the form prefilled; None if none came in time.
+    """Wait for a person's answer, the form prefilled; None if none came (in time).
 
     The trial shows as waiting for the decision meanwhile, so `trials show` and the
-    monitor see it. With `pause` False the run does not wait at all: it returns None at
-    once, and `trials decide` records the decision for the next run.
+    monitor see it. A suspended run ends its process here, and the run starts again from
+    the top once answered; then this call returns the answer, as the gate's key has fired.
     """
     await set_waiting(slug, waiting_for)
-    if not pause:
+    if how == NO_WAIT:
         return None
+    question = form.with_initial_data(description=briefing, **prefilled)
+    if how == SUSPEND:
+        return await asuspend_flow_run(wait_for_input=question, key=pause_key(gate))
     try:
         answer = await apause_flow_run(
-            wait_for_input=form.with_initial_data(description=briefing, **prefilled),
-            timeout=timeout,
-            poll_interval=2,
-            key=pause_key(gate),
+            wait_for_input=question, timeout=timeout, poll_interval=2, key=pause_key(gate)
         )
     except FlowPauseTimeout:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prefect import flow
 
 from config import get_settings
-from flows.gates import POLICY, GateInput, ask
+from flows.gates import POLICY, GateInput, ask, how_to_wait
 from models.approval import (
     PHASE_AFTER_APPROVAL,
     WAITING_FOR_APPROVAL,
@@ -64,19 +64,8 @@ async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 
     acknowledged = await _acknowledge(trial)
 
     request = budget_request(slug, trial.trial_id, trial.plan)
-    if await decision_on_record(trial.trial_id, request.gate) is None:
-        answer = await _decide(request, decisions, decision_timeout)
-        if answer is None:
-            return None  # nobody decided in time: the trial waits for `trials decide`
-        await record_decision(
-            trial.trial_id,
-            request.gate,
-            answer.choice,
-            request.advice,
-            answer.reason,
-            answer.decided_by,
-            request.evidence(),
-        )
+    if not await settle_budget(request, decisions, decision_timeout, how_to_wait(decisions)):
+        return None  # nobody decided (in time): the trial waits for `trials decide`
     decided = await decision_on_record(trial.trial_id, request.gate)  # the first one wins
     assert decided is not None
     choice = Approval(decided.choice)
@@ -107,10 +96,36 @@ async def _acknowledge(trial: TrialContext) -> int:
     return len(ack.acknowledged)
 
 
-async def _decide(request: BudgetRequest, decisions: str, timeout: int) -> ApprovalInput | None:
-    """The policy's approval, or a person's answer; None while nobody has decided."""
+async def settle_budget(request: BudgetRequest, decisions: str, timeout: int, how: str) -> bool:
+    """Have a decision on record at the budget-approval gate; False while nobody has decided.
+
+    The run that reaches the gate asks; under a deployment, the trial's own run suspends
+    at it instead (`flows.trial`).
+    """
+    if await decision_on_record(request.trial_id, request.gate) is not None:
+        return True
     if decisions == "auto" and request.advice is not None:
-        return ApprovalInput(choice=request.advice, reason=request.rationale, decided_by=POLICY)
+        answer: ApprovalInput | None = ApprovalInput(
+            choice=request.advice, reason=request.rationale, decided_by=POLICY
+        )
+    else:
+        answer = await _ask(request, timeout, how)
+    if answer is None:
+        return False
+    await record_decision(
+        request.trial_id,
+        request.gate,
+        answer.choice,
+        request.advice,
+        answer.reason,
+        answer.decided_by,
+        request.evidence(),
+    )
+    return True
+
+
+async def _ask(request: BudgetRequest, timeout: int, how: str) -> ApprovalInput | None:
+    """A person's answer at the budget-approval gate, the engine's advice prefilled."""
     return await ask(
         ApprovalInput,
         slug=request.slug,
@@ -118,7 +133,7 @@ async def _decide(request: BudgetRequest, decisions: str, timeout: int) -> Appro
         waiting_for=WAITING_FOR_APPROVAL,
         briefing=_briefing(request),
         timeout=timeout,
-        pause=decisions == "ask",
+        how=how,
         choice=request.advice or Approval.REJECT,
         reason=request.rationale,
         decided_by=get_settings().actor,

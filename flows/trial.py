@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from prefect import flow
+from prefect.context import FlowRunContext
 
-from flows.evaluation import evaluation
+from flows.evaluation import evaluation, settle_decision
 from flows.exit import exit_trial
 from flows.expansion import expansion
+from flows.gates import SUSPEND
 from flows.ladder import ladder
-from flows.onboarding import onboarding
+from flows.onboarding import onboarding, settle_budget
+from models.approval import budget_request
 from models.phases import TERMINAL, Phase
+from tasks.evaluation import assess
 from tasks.reporting import label_run
 from tasks.trial_state import load_trial
 
@@ -23,12 +27,23 @@ MAX_EVALUATIONS_PER_RUN = 2
 async def trial(
     slug: str, decisions: str = "ask", wait_seconds: float = 300.0, decision_timeout: int = 3600
 ) -> str:
-    """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion."""
+    """Carry the trial through onboarding, the ladder, evaluation, then exit or expansion.
+
+    `decisions` is "ask", "auto" or "defer", as for the phase flows. Asking under a
+    deployment, this run suspends at a gate: its process ends, and the server reschedules
+    the run once the form in the UI or `trials decide` answers, so a trial waiting for a
+    person holds no worker.
+    """
     await label_run(await load_trial(slug))
-    return await _carry(slug, decisions, wait_seconds, decision_timeout)
+    suspend = decisions == "ask" and _deployed()
+    return await _carry(
+        slug, "defer" if suspend else decisions, wait_seconds, decision_timeout, suspend
+    )
 
 
-async def _carry(slug: str, decisions: str, wait_seconds: float, decision_timeout: int) -> str:
+async def _carry(
+    slug: str, decisions: str, wait_seconds: float, decision_timeout: int, suspend: bool
+) -> str:
     """Run the phase flows in turn until the trial waits, expands or ends."""
     evaluations = 0
     while (phase := (await load_trial(slug)).phase) not in TERMINAL:
@@ -36,9 +51,28 @@ async def _carry(slug: str, decisions: str, wait_seconds: float, decision_timeou
         if evaluations > MAX_EVALUATIONS_PER_RUN:
             return WAITING  # extended again and again: a person should look at it
         outcome = await _phase(slug, phase, decisions, wait_seconds, decision_timeout)
+        if outcome == WAITING and suspend and await _suspend_at_gate(slug):
+            continue  # answered: the phase flow applies the decision now on record
         if outcome is not None:
             return outcome
     return phase
+
+
+def _deployed() -> bool:
+    """Whether this run was made from a deployment, and so may suspend."""
+    context = FlowRunContext.get()
+    return bool(context and context.flow_run and context.flow_run.deployment_id)
+
+
+async def _suspend_at_gate(slug: str) -> bool:
+    """Suspend this run at the gate the trial waits at; True once a decision is on record."""
+    trial = await load_trial(slug)
+    if trial.phase is Phase.ONBOARDING:  # at the budget approval
+        request = budget_request(slug, trial.trial_id, trial.plan)
+        return await settle_budget(request, "ask", 0, SUSPEND)
+    if trial.phase is Phase.EVALUATING:  # at the evaluation's decision
+        return await settle_decision(await assess(slug), "ask", 0, SUSPEND)
+    return False  # waiting for the vendor: the monitor carries it on
 
 
 async def _phase(

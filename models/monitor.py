@@ -99,8 +99,8 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
                     key=f"overdue:e{watch.engagement}:{rung.key}",
                     concern=Concern.OVERDUE,
                     message=f"{watch.vendor} has not delivered {rung.key}, due "
-                    f"{rung.due_at:%Y-%m-%d %H:%M} UTC ({_ago(now - rung.due_at)} ago). Chase "
-                    "the vendor; `trials show` has the rung's history.",
+                    f"{rung.due_at:%Y-%m-%d %H:%M} UTC ({span_in_words(now - rung.due_at)} "
+                    "ago). Chase the vendor; `trials show` has the rung's history.",
                 )
             )
         heard = max(rung.sent_at, watch.last_heard or rung.sent_at)
@@ -109,9 +109,10 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
                 Escalation(
                     key=f"silent:e{watch.engagement}:{rung.key}",
                     concern=Concern.SILENT,
-                    message=f"No word from {watch.vendor} on {rung.key} for {_ago(now - heard)} "
-                    f"(no webhook and no delivery since {heard:%Y-%m-%d %H:%M} UTC). Chase the "
-                    "vendor, and check that its webhooks reach this engine.",
+                    message=f"No word from {watch.vendor} on {rung.key} for "
+                    f"{span_in_words(now - heard)} (no webhook and no delivery since "
+                    f"{heard:%Y-%m-%d %H:%M} UTC). Chase the vendor, and check that its "
+                    "webhooks reach this engine.",
                 )
             )
     if watch.spent >= watch.cap:
@@ -126,7 +127,7 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
     return [e for e in found if e.key not in watch.raised]
 
 
-def _ago(span: timedelta) -> str:
+def span_in_words(span: timedelta) -> str:
     """A span in words: minutes under two hours, hours under two days, then days."""
     minutes = int(span.total_seconds() // 60)
     if minutes < 120:

@@ -1,4 +1,5 @@
-"""What the scheduled monitor reads and writes: active trials, and the escalations raised."""
+"""What the monitor and the status views read and write: active trials, their status, and
+the escalations raised."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models.monitor import Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
+from models.status import TrialStatus
 from models.tables import (
     AuditEntry,
     PilotTask,
@@ -124,3 +126,45 @@ def mark_announced(*, session: Session, ids: list[int], at: datetime | None = No
     for row in session.exec(select(RaisedEscalation).where(col(RaisedEscalation.id).in_(ids))):
         row.emitted_at = at or utcnow()
         session.add(row)
+
+
+def trial_statuses(*, session: Session, active_only: bool = False) -> list[TrialStatus]:
+    """Every trial's status, by id; with `active_only`, the started and unfinished ones."""
+    query = select(Trial, Vendor.name).join(Vendor, col(Vendor.id) == Trial.vendor_id)
+    if active_only:
+        query = query.where(col(Trial.phase).not_in([Phase.DRAFT, *TERMINAL]))
+    return [
+        _status(session, trial, vendor)
+        for trial, vendor in session.exec(query.order_by(col(Trial.slug))).all()
+    ]
+
+
+def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
+    assert trial.id is not None
+    rungs = session.exec(
+        select(PilotTask)
+        .where(PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement)
+        .order_by(col(PilotTask.position))
+    ).all()
+    done = [r for r in rungs if r.status in ("delivered", "accepted")]
+    open_rungs = [r for r in rungs if r.status in ("planned", "submitted")]
+    messages = session.exec(
+        select(RaisedEscalation.message)
+        .where(RaisedEscalation.trial_id == trial.id)
+        .order_by(col(RaisedEscalation.id))
+    ).all()
+    return TrialStatus(
+        slug=trial.slug,
+        vendor=vendor,
+        phase=trial.phase,
+        engagement=trial.engagement,
+        rungs_done=len(done),
+        rungs_total=len(rungs),
+        current_rung=open_rungs[0].rung_key if open_rungs else None,
+        spent=gate_inputs(session=session, trial_id=trial.id, engagement=trial.engagement).spent,
+        cap=trial.budget_cap,
+        currency=trial.currency,
+        waiting_for=trial.waiting_for,
+        waiting_since=trial.waiting_since,
+        escalations=list(messages),
+    )

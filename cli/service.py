@@ -1,0 +1,197 @@
+"""Running the engine as a service: a Prefect server and workers, the deployments, starting a
+trial's deployment, and every trial's status with its latest run in the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config import get_settings
+from config.prefect import prepare_prefect
+from models.errors import TrialsError
+
+POOL = "trials"  # the process work pool prefect.yaml's deployments run on
+PROJECT = Path(__file__).resolve().parents[1]  # where prefect.yaml lives
+START_SERVER = (
+    "Start one with `trials server` (in its own terminal), then `export "
+    "PREFECT_API_URL=http://127.0.0.1:4200/api` in this one"
+)
+
+
+def server(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port of the API and the UI.")] = 4200,
+) -> None:
+    """Start a local Prefect server with its UI, analytics off; it runs until Ctrl-C."""
+    prepare_prefect()
+    typer.echo(
+        f"Prefect's UI will be at http://{host}:{port}; in the terminals that run `trials`, "
+        f"`export PREFECT_API_URL=http://{host}:{port}/api`.",
+        err=True,
+    )
+    _exec("server", "start", "--host", host, "--port", str(port))
+
+
+def worker(
+    pool: Annotated[str, typer.Option(help="The work pool to take runs from.")] = POOL,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many runs at once.", show_default=False)
+    ] = None,
+) -> None:
+    """Start a worker that runs the deployments' flow runs in processes; it runs until Ctrl-C.
+
+    The runs use this shell's environment: TRIALS_DATABASE_URL, the vendors' tokens.
+    """
+    prepare_prefect()
+    asyncio.run(_ensure_pool(pool))
+    extra = [] if limit is None else ["--limit", str(limit)]
+    _exec("worker", "start", "--pool", pool, "--type", "process", *extra)
+
+
+def deploy() -> None:
+    """Register prefect.yaml's deployments and schedules on the Prefect server.
+
+    They are the trial, each phase, the hourly monitor and the weekly status report.
+    """
+    prepare_prefect()
+    asyncio.run(_ensure_pool(POOL))
+    done = subprocess.run(
+        [_prefect(), "--no-prompt", "deploy", "--all"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        raise TrialsError(
+            "`prefect deploy --all` failed in the project's folder: "
+            + " ".join(lines[-3:])
+            + " Check prefect.yaml, then run `trials deploy` again."
+        )
+    typer.echo(
+        f"Registered the deployments of prefect.yaml on {_api_url()}, on the work pool "
+        f"'{POOL}'. Start a worker with `trials worker`, then `trials start TRIAL`."
+    )
+
+
+def start(
+    trial: Annotated[
+        str, typer.Argument(help="The trial id.", metavar="TRIAL", show_default=False)
+    ],
+) -> None:
+    """Start the trial's deployment on the Prefect server; a worker runs it.
+
+    A second start while a run of the trial is under way makes no second run.
+    """
+    from models.phases import TERMINAL, Phase
+    from store.db import read_session
+    from store.trials import get_trial
+
+    with read_session(get_settings()) as session:
+        phase = Phase(get_trial(session=session, slug=trial).phase)
+    if phase in TERMINAL:
+        raise TrialsError(f"Trial '{trial}' is {phase}: there is nothing left to run.")
+    prepare_prefect()
+    asyncio.run(_require_server())
+    from prefect.settings import PREFECT_UI_URL
+
+    from tasks.deployments import start_trial_run
+
+    run = asyncio.run(start_trial_run(trial))
+    how = "is under way already" if run.under_way else "is scheduled"
+    typer.echo(
+        f"{run.name} {how} ({run.state}); a worker on the pool '{POOL}' runs it. See it at "
+        f"{PREFECT_UI_URL.value()}/runs/flow-run/{run.id}"
+    )
+
+
+def status() -> None:
+    """Every trial: phase, rung, burn, what it waits for, and its latest run in the UI."""
+    from cli.trial_views import status_table
+    from models.tables import utcnow
+    from store.db import read_session
+    from store.monitor import trial_statuses
+
+    with read_session(get_settings()) as session:
+        statuses = trial_statuses(session=session)
+    urls: dict[str, str] = {}
+    note = None
+    prepare_prefect()
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        note = "Runs are linked once PREFECT_API_URL points at a Prefect server."
+    else:
+        try:
+            asyncio.run(_require_server())
+        except TrialsError as exc:
+            note = str(exc)
+        else:
+            from tasks.status import run_urls
+
+            urls = asyncio.run(run_urls([s.slug for s in statuses]))
+    status_table(statuses, urls, utcnow())
+    if note:
+        typer.echo(note, err=True)
+
+
+async def _require_server() -> None:
+    """Refuse, saying how to start one, unless a Prefect server answers at PREFECT_API_URL."""
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise TrialsError(
+            f"PREFECT_API_URL is not set, and this command needs a Prefect server. "
+            f"{START_SERVER}, and run the command again."
+        )
+    async with get_client() as client:
+        failure = await client.api_healthcheck()
+    if failure is not None:
+        raise TrialsError(
+            f"No Prefect server answers at {_api_url()} ({type(failure).__name__}). "
+            f"{START_SERVER}, and run the command again."
+        )
+
+
+async def _ensure_pool(name: str) -> None:
+    """The process work pool, created if the server does not have it yet."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    await _require_server()
+    async with get_client() as client:
+        try:
+            await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+        except ObjectAlreadyExists:
+            pass
+
+
+def _exec(*argv: str) -> None:
+    """Replace this process with `prefect ARGV...`, so Ctrl-C and signals reach it."""
+    sys.stdout.flush()
+    os.execve(_prefect(), [_prefect(), *argv], os.environ.copy())
+
+
+def _prefect() -> str:
+    """The `prefect` command installed beside this Python."""
+    beside = Path(sys.executable).with_name("prefect")
+    found = str(beside) if beside.exists() else shutil.which("prefect")
+    if found is None:
+        raise TrialsError("The `prefect` command is not installed: run ./scripts/setup.sh.")
+    return found
+
+
+def _api_url() -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())

@@ -1,0 +1,68 @@
+"""A trial's status as an operator reads it: phase and rung, burn, what it waits for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from models.monitor import Utc, span_in_words
+
+
+class TrialStatus(BaseModel):
+    """One trial, as `trials status` and the weekly status report show it."""
+
+    slug: str
+    vendor: str
+    phase: str
+    engagement: int
+    rungs_done: int
+    rungs_total: int
+    current_rung: str | None  # the first rung not done yet
+    spent: Decimal
+    cap: Decimal
+    currency: str
+    waiting_for: str | None
+    waiting_since: Utc | None
+    escalations: list[str]  # the messages the monitor raised
+
+    @property
+    def rung(self) -> str:
+        """Where the ladder stands: "2/3 rung-3", or "3/3" once every rung is done."""
+        done = f"{self.rungs_done}/{self.rungs_total}"
+        return f"{done} {self.current_rung}" if self.current_rung else done
+
+    @property
+    def burn(self) -> str:
+        """Spend against the cap: "4,665.85 USD (30% of cap)"."""
+        share = f"{self.spent / self.cap:.0%}" if self.cap else "-"
+        return f"{self.spent:,.2f} {self.currency} ({share} of cap)"
+
+    def waiting(self, now: datetime) -> str:
+        """What the trial waits for, and for how long: "vendor to deliver rung-2, 3 h"."""
+        if self.waiting_for is None:
+            return "-"
+        if self.waiting_since is None:
+            return self.waiting_for
+        return f"{self.waiting_for}, {span_in_words(now - self.waiting_since)}"
+
+
+def status_markdown(status: TrialStatus, now: datetime, run_url: str | None) -> str:
+    """The weekly status report of one trial."""
+    lines = [
+        f"# {status.slug}: {status.phase}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| vendor | {status.vendor} |",
+        f"| engagement | {status.engagement} |",
+        f"| rungs done | {status.rung} |",
+        f"| spent | {status.burn} |",
+        f"| waiting for | {status.waiting(now)} |",
+        f"| latest run | {run_url or '-'} |",
+        "",
+    ]
+    if status.escalations:
+        lines += ["## Escalations", "", *(f"- {message}" for message in status.escalations)]
+    return "\n".join(lines) + "\n"

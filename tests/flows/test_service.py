@@ -1,0 +1,170 @@
+"""The engine as a service: deployments from prefect.yaml, a worker, `trials start` and
+`trials decide` against a Prefect server, and a trial suspended at a gate holding no process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.settings import PREFECT_API_URL
+from sqlmodel import select
+
+from config import Settings
+from models.tables import Decision, Trial
+from store.db import read_session
+from tests.flows.conftest import StoreTrial
+
+TRIALS = str(Path(sys.executable).with_name("trials"))
+PROJECT = Path(__file__).resolve().parents[2]
+DEPLOYMENTS = {
+    "trial/trials",
+    "onboarding/trials",
+    "ladder/trials",
+    "evaluation/trials",
+    "expansion/trials",
+    "exit/trials",
+    "monitor/trials",
+    "status-report/trials",
+}
+
+
+def environment() -> dict[str, str]:
+    """This test's store, vendor token and Prefect server, for commands run as processes."""
+    return os.environ | {
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+        "ACME_API_TOKEN": "sim-token",  # the token the example plan names
+    }
+
+
+def trials(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TRIALS, *argv], env=environment(), capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(prefect_api: None) -> None:
+    """prefect.yaml's deployments, registered once for this module by `trials deploy`."""
+    done = trials("deploy")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "Registered the deployments of prefect.yaml" in done.stdout
+
+
+@pytest.fixture
+def worker(deployed: None) -> Iterator[subprocess.Popen[str]]:
+    """`trials worker` on the pool, for the length of the test."""
+    process = subprocess.Popen(
+        [TRIALS, "worker"],
+        env=environment(),
+        cwd=PROJECT,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+async def read_run(run_id: UUID) -> FlowRun:
+    async with get_client() as client:
+        return await client.read_flow_run(run_id)
+
+
+async def run_reaches(run_id: UUID, state_name: str, timeout: float = 120) -> FlowRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = await read_run(run_id)
+        if run.state is not None and run.state.name == state_name:
+            return run
+        if run.state is not None and run.state.is_final():
+            break
+        time.sleep(0.5)
+    raise AssertionError(f"the run never reached {state_name}: it is {run.state}")
+
+
+def children(pid: int) -> list[str]:
+    """The processes the worker has started and that still run."""
+    listed = subprocess.run(
+        ["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True
+    )
+    return listed.stdout.split()
+
+
+def run_id_of(output: str) -> UUID:
+    return UUID(output.strip().rsplit("/", 1)[-1])
+
+
+async def test_deploy_registers_every_flow_with_the_monitor_hourly(deployed: None) -> None:
+    async with get_client() as client:
+        found = await client.read_deployments()
+        names = {f"{(await client.read_flow(d.flow_id)).name}/{d.name}" for d in found}
+        monitor = await client.read_deployment_by_name("monitor/trials")
+    assert names == DEPLOYMENTS
+    assert [s.schedule.cron for s in monitor.schedules] == ["0 * * * *"]  # type: ignore[union-attr]
+    assert monitor.work_pool_name == "trials"
+
+
+async def test_a_double_start_makes_one_run_and_an_unknown_trial_is_refused(
+    deployed: None, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial()
+    first, second = trials("start", slug), trials("start", slug)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert f"trial-{slug} is scheduled" in first.stdout
+    assert f"trial-{slug} is under way already" in second.stdout
+    assert run_id_of(first.stdout) == run_id_of(second.stdout)
+
+    unknown = trials("start", "no-such-trial")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("Error: No trial 'no-such-trial' in the store")
+
+
+async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
+    settings: Settings, stored_trial: StoreTrial, worker: subprocess.Popen[str]
+) -> None:
+    slug = stored_trial()
+    started = trials("start", slug)
+    assert started.returncode == 0, started.stderr
+    run_id = run_id_of(started.stdout)
+
+    suspended = await run_reaches(run_id, "Suspended")
+    assert suspended.state is not None
+    assert suspended.state.state_details.pause_key == "budget-approval-e1"
+    time.sleep(2)  # the flow's process has ended: the worker holds nothing for the trial
+    assert children(worker.pid) == []
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+    assert (row.phase, row.waiting_for) == ("onboarding", "budget approval at onboarding")
+
+    approved = trials("decide", slug, "approve", "--reason", "In budget", "--by", "Sam Ortiz")
+    assert approved.returncode == 0, approved.stderr
+    assert f"Resumed trial-{slug}" in approved.stdout
+
+    suspended = await run_reaches(run_id, "Suspended")
+    assert suspended.state is not None
+    assert suspended.state.state_details.pause_key == "evaluation-e1-1"
+    expanded = trials("decide", slug, "expand", "--reason", "All met", "--by", "Sam Ortiz")
+    assert expanded.returncode == 0, expanded.stderr
+    assert f"Resumed trial-{slug}" in expanded.stdout
+
+    await run_reaches(run_id, "Completed")
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        decided = session.exec(select(Decision.gate, Decision.choice, Decision.decided_by)).all()
+    assert (row.phase, row.engagement, row.waiting_for) == ("piloting", 2, None)
+    assert sorted(decided) == [
+        ("budget-approval:e1", "approve", "Sam Ortiz"),
+        ("evaluation:e1:1", "expand", "Sam Ortiz"),
+    ]
