@@ -4,6 +4,7 @@ trial's deployment, and every trial's status with its latest run in the UI."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -86,6 +87,10 @@ def start(
     trial: Annotated[
         str, typer.Argument(help="The trial id.", metavar="TRIAL", show_default=False)
     ],
+    auto: Annotated[
+        bool,
+        typer.Option("--auto", help="Decide gates by the recommendation instead of asking."),
+    ] = False,
 ) -> None:
     """Start the trial's deployment on the Prefect server; a worker runs it.
 
@@ -105,7 +110,7 @@ def start(
 
     from tasks.deployments import start_trial_run
 
-    run = asyncio.run(start_trial_run(trial))
+    run = asyncio.run(start_trial_run(trial, "auto" if auto else None))
     how = "is under way already" if run.under_way else "is scheduled"
     typer.echo(
         f"{run.name} {how} ({run.state}); a worker on the pool '{POOL}' runs it. See it at "
@@ -113,7 +118,9 @@ def start(
     )
 
 
-def status() -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
     """Every trial: phase, rung, burn, what it waits for, and its latest run in the UI."""
     from cli.trial_views import status_table
     from models.tables import utcnow
@@ -138,7 +145,11 @@ def status() -> None:
             from tasks.status import run_urls
 
             urls = asyncio.run(run_urls([s.slug for s in statuses]))
-    status_table(statuses, urls, utcnow())
+    if as_json:
+        rows = [s.model_dump(mode="json") | {"latest_run": urls.get(s.slug)} for s in statuses]
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        status_table(statuses, urls, utcnow())
     if note:
         typer.echo(note, err=True)
 

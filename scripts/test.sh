@@ -28,6 +28,17 @@ if ! pg_reachable 2>/dev/null; then
   pg_reachable || exit 1
 fi
 
+# The browser test drives Debian's chromium, headless.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "The browser test needs Chromium: install Debian's package (sudo apt-get install chromium)." >&2
+    exit 1
+  fi
+fi
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -32,12 +32,18 @@ class StartedRun(BaseModel):
     under_way: bool  # True: a run was going already, and no new one was made
 
 
-async def start_trial_run(slug: str, deployment: str = DEPLOYMENT) -> StartedRun:
+async def start_trial_run(
+    slug: str, decisions: str | None = None, deployment: str = DEPLOYMENT
+) -> StartedRun:
     """Start the trial's deployment unless a run of it for this trial is under way.
 
     The idempotency key counts the trial's runs of the deployment so far, so two starts
     racing each other make one run, and a start after a run ended makes a new one.
+    `decisions` overrides the deployment's decision mode ("auto" takes the advice).
     """
+    parameters: dict[str, str] = {"slug": slug}
+    if decisions is not None:
+        parameters["decisions"] = decisions
     async with get_client() as client:
         try:
             found = await client.read_deployment_by_name(deployment)
@@ -61,7 +67,7 @@ async def start_trial_run(slug: str, deployment: str = DEPLOYMENT) -> StartedRun
             return StartedRun(id=run.id, name=run.name, state=_state(run), under_way=True)
         run = await client.create_flow_run_from_deployment(
             found.id,
-            parameters={"slug": slug},
+            parameters=parameters,
             name=f"trial-{slug}",
             tags=[f"trial:{slug}"],
             idempotency_key=f"trial:{slug}:{len(runs)}",

@@ -28,6 +28,7 @@ from store.db import get_engine
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
+    "escalation",
     "webhook_event",
     "stored_file",
     "vendor_effect",

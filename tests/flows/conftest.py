@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
@@ -36,10 +43,17 @@ def stored_trial(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> StoreTrial:
-    """Store the helpdesk example as a draft trial whose vendor is a fresh simulator."""
+    """Store the helpdesk example as a draft trial whose vendor is a fresh simulator.
+
+    `slug` renames the trial and its vendor, so a test can store the example more than
+    once, each with its own simulator.
+    """
 
     def store(
-        profile: ProfileName = ProfileName.RELIABLE, seconds_per_day: float = 0.02, **config: object
+        profile: ProfileName = ProfileName.RELIABLE,
+        seconds_per_day: float = 0.02,
+        slug: str | None = None,
+        **config: object,
     ) -> str:
         base = simulator_server(
             SimulatorConfig(profile=profile, seconds_per_day=seconds_per_day, **config)
@@ -48,6 +62,9 @@ def stored_trial(
         text = (
             (EXAMPLES / "helpdesk-takeover.yaml").read_text().replace("http://127.0.0.1:8765", base)
         )
+        if slug is not None:  # a trial, and a vendor, of its own
+            text = text.replace("trial: acme-helpdesk-2026q4", f"trial: {slug}")
+            text = text.replace("name: Acme Managed Services", f"name: Vendor of {slug}")
         plan_file = tmp_path / f"{profile}.yaml"
         plan_file.write_text(text)
         plan = require_valid(load_plan(plan_file, settings.policy))
@@ -73,3 +90,46 @@ async def paused_run(name: str, since: datetime) -> FlowRun:
                 return runs[0]
             await asyncio.sleep(0.2)
     raise AssertionError(f"{name} never paused")
+
+
+@contextmanager
+def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
+    """`trials server` on a free port, with its own Prefect home; the environment to use it.
+
+    The environment also makes workers poll every second, and carries the example plan's
+    vendor token.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+        "ACME_API_TOKEN": "sim-token",
+        **settings,
+    }
+    trials = str(Path(sys.executable).with_name("trials"))
+    server = subprocess.Popen(
+        [trials, "server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise AssertionError("the Prefect server never answered")
+            time.sleep(0.5)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,59 @@
+"""The Prefect UI in headless Chromium shows a trial's flow runs and its artifacts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.flows.conftest import StoreTrial, prefect_server
+
+TRIALS = str(Path(sys.executable).with_name("trials"))
+CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def browse(url: str, *argv: str) -> str:
+    """Load the page in headless Chromium, letting the UI fetch and render; its DOM."""
+    chromium = shutil.which("chromium")
+    assert chromium, "the browser test needs Debian's chromium; scripts/test.sh installs it"
+    done = subprocess.run(
+        [chromium, *CHROMIUM, "--virtual-time-budget=20000", "--window-size=1400,1000", *argv, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_path: Path) -> None:
+    slug = stored_trial()
+    with prefect_server(tmp_path) as env:
+        ran = subprocess.run(
+            [TRIALS, "run", slug, "--auto", "--wait", "60"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stderr
+        api = env["PREFECT_API_URL"]
+        [run] = httpx.post(
+            f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [f"trial-{slug}"]}}}
+        ).json()
+        ui = api.removesuffix("/api")
+
+        page = browse(f"{ui}/runs/flow-run/{run['id']}", "--dump-dom")
+        assert f"trial-{slug}" in page
+        assert "Completed" in page
+        screenshot = tmp_path / "trial-run.png"
+        browse(f"{ui}/runs/flow-run/{run['id']}", f"--screenshot={screenshot}")
+        assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+        artifacts = browse(f"{ui}/artifacts", "--dump-dom")
+        assert f"scorecard-{slug}" in artifacts
+        assert f"budget-{slug}" in artifacts
