@@ -19,6 +19,12 @@ from config.prefect import prepare_prefect
 from models.errors import TrialsError
 
 POOL = "trials"  # the process work pool prefect.yaml's deployments run on
+# A flow run under a worker sends a heartbeat this often (seconds); a run that misses
+# three is marked Crashed by the automation `trials deploy` creates, so the monitor's
+# next start of the trial is not held back by a run whose process died.
+HEARTBEAT = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+HEARTBEAT_SECONDS = "30"
+CRASH_DETECTION = "trials: crash runs that stopped sending heartbeats"
 PROJECT = Path(__file__).resolve().parents[1]  # where prefect.yaml lives
 START_SERVER = (
     "Start one with `trials server` (in its own terminal), then `export "
@@ -50,6 +56,7 @@ def worker(
 
     The runs use this shell's environment: TRIALS_DATABASE_URL, the vendors' tokens.
     """
+    os.environ.setdefault(HEARTBEAT, HEARTBEAT_SECONDS)
     prepare_prefect()
     asyncio.run(_ensure_pool(pool))
     extra = [] if limit is None else ["--limit", str(limit)]
@@ -59,8 +66,10 @@ def worker(
 def deploy() -> None:
     """Register prefect.yaml's deployments and schedules on the Prefect server.
 
-    They are the trial, each phase, the hourly monitor and the weekly status report.
+    They are the trial, each phase, the hourly monitor and the weekly status report. An
+    automation marks a run Crashed once it misses three heartbeats: its worker died.
     """
+    os.environ.setdefault(HEARTBEAT, HEARTBEAT_SECONDS)
     prepare_prefect()
     asyncio.run(_ensure_pool(POOL))
     done = subprocess.run(
@@ -77,6 +86,7 @@ def deploy() -> None:
             + " ".join(lines[-3:])
             + " Check prefect.yaml, then run `trials deploy` again."
         )
+    asyncio.run(_ensure_crash_detection(3 * int(os.environ[HEARTBEAT])))
     typer.echo(
         f"Registered the deployments of prefect.yaml on {_api_url()}, on the work pool "
         f"'{POOL}'. Start a worker with `trials worker`, then `trials start TRIAL`."
@@ -185,6 +195,53 @@ async def _ensure_pool(name: str) -> None:
             await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
         except ObjectAlreadyExists:
             pass
+
+
+async def _ensure_crash_detection(silence: int) -> None:
+    """The automation that marks a flow run Crashed after `silence` seconds without a heartbeat.
+
+    Prefect's recipe for runs whose process died: without it, such a run stays Running,
+    and `trials start` and the monitor take the trial for under way.
+    """
+    from datetime import timedelta
+
+    from prefect.automations import Automation
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    try:
+        await Automation.aread(name=CRASH_DETECTION)
+        return
+    except ValueError:
+        pass  # not there yet
+    await Automation(
+        name=CRASH_DETECTION,
+        description="A flow run that stopped sending heartbeats lost its process.",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={
+                "prefect.flow-run.heartbeat",
+                "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed",
+                "prefect.flow-run.Suspended",
+            },
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=silence),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"No heartbeat for {silence} s: the process running it stopped.",
+            )
+        ],
+    ).acreate()
 
 
 def _exec(*argv: str) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import FlowRun
@@ -18,7 +20,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
 from config import Settings
-from models.tables import Decision, Trial
+from models.tables import Decision, PilotTask, Trial, Vendor
 from store.db import read_session
 from tests.flows.conftest import StoreTrial
 
@@ -61,10 +63,9 @@ def deployed(prefect_api: None) -> None:
     assert "Registered the deployments of prefect.yaml" in done.stdout
 
 
-@pytest.fixture
-def worker(deployed: None) -> Iterator[subprocess.Popen[str]]:
-    """`trials worker` on the pool, for the length of the test."""
-    process = subprocess.Popen(
+def start_worker() -> subprocess.Popen[str]:
+    """`trials worker` on the pool."""
+    return subprocess.Popen(
         [TRIALS, "worker"],
         env=environment(),
         cwd=PROJECT,
@@ -72,6 +73,12 @@ def worker(deployed: None) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+@pytest.fixture
+def worker(deployed: None) -> Iterator[subprocess.Popen[str]]:
+    """`trials worker` on the pool, for the length of the test."""
+    process = start_worker()
     yield process
     process.terminate()
     process.wait(timeout=30)
@@ -100,6 +107,12 @@ def children(pid: int) -> list[str]:
         ["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True
     )
     return listed.stdout.split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under this one, children first."""
+    found = [int(child) for child in children(pid)]
+    return found + [grandchild for child in found for grandchild in descendants(child)]
 
 
 def run_id_of(output: str) -> UUID:
@@ -168,3 +181,50 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
         ("budget-approval:e1", "approve", "Sam Ortiz"),
         ("evaluation:e1:1", "expand", "Sam Ortiz"),
     ]
+
+
+async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_start_finishes_once(
+    settings: Settings, stored_trial: StoreTrial, deployed: None
+) -> None:
+    slug = stored_trial(seconds_per_day=1.0)  # a rung takes the vendor seconds
+    dying = start_worker()
+    try:
+        started = trials("start", slug, "--auto")
+        assert started.returncode == 0, started.stderr
+        first = run_id_of(started.stdout)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with read_session(settings) as session:
+                if session.exec(select(PilotTask).where(PilotTask.status == "submitted")).all():
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("no rung was ever submitted")
+    finally:
+        # As when its machine dies: the worker and the flow run's process at once, so
+        # neither can report anything.
+        for pid in [dying.pid, *descendants(dying.pid)]:
+            os.kill(pid, signal.SIGKILL)
+        dying.wait(timeout=30)
+
+    crashed = await run_reaches(first, "Crashed", timeout=240)  # three heartbeats missed
+    assert crashed.state is not None and "No heartbeat" in (crashed.state.message or "")
+    again = trials("start", slug, "--auto")
+    assert again.returncode == 0, again.stderr
+    assert f"trial-{slug} is scheduled" in again.stdout
+    second = run_id_of(again.stdout)
+    assert second != first
+    replacement = start_worker()
+    try:
+        await run_reaches(second, "Completed", timeout=240)
+    finally:
+        replacement.terminate()
+        replacement.wait(timeout=30)
+
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        base = session.get_one(Vendor, row.vendor_id).base_url.rstrip("/")
+    assert (row.phase, row.engagement) == ("piloting", 2)  # expanded
+    ledger = httpx.get(f"{base}/admin/ledger").json()
+    assert {ref["creations"] for ref in ledger["client_refs"].values()} == {1}
+    assert ledger["effects"]["work_items"] == 3  # rung-1 to rung-3, each once
