@@ -133,12 +133,16 @@ def status(
 ) -> None:
     """Every trial: phase, rung, burn, what it waits for, and its latest run in the UI."""
     from cli.trial_views import status_table
+    from models.errors import SchemaMissingError
     from models.tables import utcnow
     from store.db import read_session
     from store.monitor import trial_statuses
 
-    with read_session(get_settings()) as session:
-        statuses = trial_statuses(session=session)
+    try:
+        with read_session(get_settings()) as session:
+            statuses = trial_statuses(session=session)
+    except SchemaMissingError:
+        statuses = []  # a fresh store: nothing created yet is no error
     urls: dict[str, str] = {}
     note = None
     prepare_prefect()
@@ -160,7 +164,7 @@ def status(
         typer.echo(json.dumps(rows, indent=2))
     else:
         status_table(statuses, urls, utcnow())
-    if note:
+    if note and statuses:
         typer.echo(note, err=True)
 
 

@@ -57,7 +57,8 @@ def status_table(statuses: list[TrialStatus], urls: dict[str, str], now: datetim
         out.print("No trials stored yet. `trials create PLAN` adds one.")
         return
     table = Table(title=f"{len(statuses)} trial(s)", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("trial", "phase", "rung", "spent", "waiting for", "escalations", "latest run"):
+    table.add_column("trial", no_wrap=True)
+    for column in ("phase", "rung", "spent", "waiting for", "escalations", "latest run"):
         table.add_column(column, overflow="fold")
     for s in statuses:
         table.add_row(
