@@ -145,20 +145,15 @@ def status(
         statuses = []  # a fresh store: nothing created yet is no error
     urls: dict[str, str] = {}
     note = None
-    prepare_prefect()
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():
+    # Prefect is imported only to link the runs: with no server named, this stays a fast read.
+    if not os.environ.get("PREFECT_API_URL"):
         note = "Runs are linked once PREFECT_API_URL points at a Prefect server."
-    else:
+    elif statuses:
+        prepare_prefect()
         try:
-            asyncio.run(_require_server())
+            urls = asyncio.run(_run_links([s.slug for s in statuses]))
         except TrialsError as exc:
             note = str(exc)
-        else:
-            from tasks.status import run_urls
-
-            urls = asyncio.run(run_urls([s.slug for s in statuses]))
     if as_json:
         rows = [s.model_dump(mode="json") | {"latest_run": urls.get(s.slug)} for s in statuses]
         typer.echo(json.dumps(rows, indent=2))
@@ -166,6 +161,14 @@ def status(
         status_table(statuses, urls, utcnow())
     if note and statuses:
         typer.echo(note, err=True)
+
+
+async def _run_links(slugs: list[str]) -> dict[str, str]:
+    """The UI address of each trial's latest run, once the server answers."""
+    from tasks.status import run_urls
+
+    await _require_server()
+    return await run_urls(slugs)
 
 
 async def _require_server() -> None:

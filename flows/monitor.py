@@ -11,7 +11,13 @@ from flows.trial import trial
 from models.monitor import escalations
 from models.tables import utcnow
 from tasks.deployments import carry_on
-from tasks.monitor import announce_escalations, record_escalations, watch_trials
+from tasks.monitor import (
+    mark_escalations_announced,
+    record_escalations,
+    unannounced_escalations,
+    watch_trials,
+)
+from tasks.reporting import announce
 
 ADVANCE_MODES = ("deployment", "here", "none")
 
@@ -34,7 +40,10 @@ async def monitor(
     for watch in watches:
         if found := escalations(watch, now, silent_after):
             raised += await record_escalations(watch.trial_id, found)
-    await announce_escalations()
+    pending = await unannounced_escalations()
+    for _, slug, escalation in pending:
+        announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
+    await mark_escalations_announced([row_id for row_id, _, _ in pending])
 
     advanced = 0
     for watch in (w for w in watches if w.can_advance):

@@ -36,6 +36,34 @@ def find_decision(*, session: Session, trial_id: int, gate: str) -> RecordedDeci
     return None if row is None else RecordedDecision.model_validate(row, from_attributes=True)
 
 
+def add_decision(
+    *,
+    session: Session,
+    trial_id: int,
+    gate: str,
+    choice: str,
+    recommendation: str | None,
+    reason: str,
+    decided_by: str,
+    evidence: dict[str, object],
+) -> bool:
+    """Record the decision at `gate` unless one is there already; whether it was recorded."""
+    if _first_at(session, trial_id, gate) is not None:
+        return False
+    session.add(
+        Decision(
+            trial_id=trial_id,
+            gate=gate,
+            choice=choice,
+            recommendation=recommendation,
+            reason=reason,
+            decided_by=decided_by,
+            evidence_json=json.dumps(evidence, default=str),
+        )
+    )
+    return True
+
+
 def record_pending_decision(
     *,
     session: Session,
@@ -53,22 +81,21 @@ def record_pending_decision(
 
     `applied_by` names the flow whose next run applies it, for the messages.
     """
-    if find_decision(session=session, trial_id=trial_id, gate=gate):
+    added = add_decision(
+        session=session,
+        trial_id=trial_id,
+        gate=gate,
+        choice=choice,
+        recommendation=recommendation,
+        reason=reason,
+        decided_by=decided_by,
+        evidence=evidence,
+    )
+    if not added:
         raise DuplicateError(
             f"Trial '{slug}' has a decision at {gate} already; the next `{applied_by}` run "
             "applies it."
         )
-    session.add(
-        Decision(
-            trial_id=trial_id,
-            gate=gate,
-            choice=choice,
-            recommendation=recommendation,
-            reason=reason,
-            decided_by=decided_by,
-            evidence_json=json.dumps(evidence, default=str),
-        )
-    )
     session.add(
         AuditEntry(
             trial_id=trial_id,

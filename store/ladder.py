@@ -187,19 +187,23 @@ def gate_inputs(*, session: Session, trial_id: int, engagement: int) -> GateInpu
         .order_by(col(Measurement.measured_at), col(Measurement.id))
     ).all()
     measured: dict[str, Decimal] = {metric: value for metric, value, _at in rows}
-    spent = sum(
-        session.exec(
-            select(col(CostEntry.amount)).where(
-                CostEntry.kind == "timesheet", col(CostEntry.pilot_task_id).in_(ids)
-            )
-        ).all(),
-        Decimal(0),
-    )
     return GateInputs(
         measured=measured,
         rungs_done=[r.rung_key for r in done],
-        spent=spent,
+        spent=timesheet_spend(session=session, rung_ids=ids),
         earned=sum((r.estimate for r in done), Decimal(0)),
+    )
+
+
+def timesheet_spend(*, session: Session, rung_ids: list[int | None]) -> Decimal:
+    """What the vendor's timesheets booked on these rungs."""
+    return sum(
+        session.exec(
+            select(col(CostEntry.amount)).where(
+                CostEntry.kind == "timesheet", col(CostEntry.pilot_task_id).in_(rung_ids)
+            )
+        ).all(),
+        Decimal(0),
     )
 
 

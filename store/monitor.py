@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.evaluation import DONE
 from models.monitor import Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
 from models.status import TrialStatus
@@ -21,7 +22,7 @@ from models.tables import (
     WebhookEvent,
     utcnow,
 )
-from store.ladder import gate_inputs
+from store.ladder import timesheet_spend
 
 MONITOR = "monitor"
 
@@ -48,6 +49,11 @@ def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
             PilotTask.status == "submitted",
         )
     ).all()
+    rung_ids = session.exec(
+        select(PilotTask.id).where(
+            PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement
+        )
+    ).all()
     last_heard = session.exec(
         select(func.max(WebhookEvent.received_at)).where(WebhookEvent.trial == trial.slug)
     ).one()
@@ -70,7 +76,7 @@ def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
             if r.submitted_at is not None and sent is not None
         ],
         last_heard=last_heard,
-        spent=gate_inputs(session=session, trial_id=trial.id, engagement=trial.engagement).spent,
+        spent=timesheet_spend(session=session, rung_ids=list(rung_ids)),
         cap=trial.budget_cap,
         currency=trial.currency,
         raised=set(raised),
@@ -146,7 +152,7 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
         .where(PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement)
         .order_by(col(PilotTask.position))
     ).all()
-    done = [r for r in rungs if r.status in ("delivered", "accepted")]
+    done = [r for r in rungs if r.status in DONE]
     open_rungs = [r for r in rungs if r.status in ("planned", "submitted")]
     messages = session.exec(
         select(RaisedEscalation.message)
@@ -161,7 +167,7 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
         rungs_done=len(done),
         rungs_total=len(rungs),
         current_rung=open_rungs[0].rung_key if open_rungs else None,
-        spent=gate_inputs(session=session, trial_id=trial.id, engagement=trial.engagement).spent,
+        spent=timesheet_spend(session=session, rung_ids=[r.id for r in rungs]),
         cap=trial.budget_cap,
         currency=trial.currency,
         waiting_for=trial.waiting_for,

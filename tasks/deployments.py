@@ -7,7 +7,7 @@ from uuid import UUID
 from prefect import get_client, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas import filters
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel
 
@@ -81,6 +81,5 @@ async def carry_on(slug: str) -> StartedRun:
     return await start_trial_run(slug)
 
 
-def _state(run: object) -> str:
-    state = getattr(run, "state", None)
-    return state.name if state is not None else "Scheduled"
+def _state(run: FlowRun) -> str:
+    return run.state.name if run.state is not None and run.state.name else "Scheduled"

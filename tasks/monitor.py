@@ -1,4 +1,4 @@
-"""The monitor's steps: read the active trials, record what it finds, announce it."""
+"""The monitor's steps: read the active trials, record what it finds, and what it announced."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from prefect.cache_policies import NO_CACHE
 from models.monitor import Escalation, Watch
 from store.db import read_session, write_session
 from store.monitor import active_watches, mark_announced, raise_escalations, unannounced
-from tasks.reporting import announce
 
 
 @task(cache_policy=NO_CACHE)
@@ -26,12 +25,14 @@ async def record_escalations(trial_id: int, found: list[Escalation]) -> int:
 
 
 @task(cache_policy=NO_CACHE)
-async def announce_escalations() -> int:
-    """Emit a `trials.escalation.raised` event for each escalation not announced yet."""
+async def unannounced_escalations() -> list[tuple[int, str, Escalation]]:
+    """The escalations whose event was not emitted yet: id, trial and escalation."""
     with read_session() as session:
-        pending = unannounced(session=session)
-    for _, slug, escalation in pending:
-        announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
+        return unannounced(session=session)
+
+
+@task(cache_policy=NO_CACHE)
+async def mark_escalations_announced(ids: list[int]) -> None:
+    """Record that these escalations' events were handed to Prefect."""
     with write_session() as session:
-        mark_announced(session=session, ids=[row_id for row_id, _, _ in pending])
-    return len(pending)
+        mark_announced(session=session, ids=ids)

@@ -8,8 +8,6 @@ loop for a few milliseconds, and never across an `await`, so no lock is held whi
 
 from __future__ import annotations
 
-import json
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
@@ -18,10 +16,10 @@ from config import get_settings
 from models.context import TrialContext
 from models.keys import idempotency_key
 from models.phases import Phase
-from models.tables import Decision, ExitStep
+from models.tables import ExitStep
 from store.context import load_context
 from store.db import read_session, write_session
-from store.decisions import RecordedDecision, find_decision
+from store.decisions import RecordedDecision, add_decision, find_decision
 from store.effects import record_intent, record_outcome
 from store.phases import change_phase
 from store.trials import set_waiting_for
@@ -118,19 +116,13 @@ async def record_decision(
 ) -> None:
     """Record the decision at a gate once: who, when, why, and the evidence."""
     with write_session() as session:
-        done = session.exec(
-            select(Decision.id).where(Decision.trial_id == trial_id, Decision.gate == gate)
-        ).first()
-        if done is not None:
-            return
-        session.add(
-            Decision(
-                trial_id=trial_id,
-                gate=gate,
-                choice=choice,
-                recommendation=recommendation,
-                reason=reason,
-                decided_by=decided_by,
-                evidence_json=json.dumps(evidence, default=str),
-            )
+        add_decision(
+            session=session,
+            trial_id=trial_id,
+            gate=gate,
+            choice=choice,
+            recommendation=recommendation,
+            reason=reason,
+            decided_by=decided_by,
+            evidence=evidence,
         )

@@ -35,7 +35,10 @@ def test_start_refuses_an_unknown_trial_before_asking_prefect(stored: Settings) 
     assert result.output.startswith("Error: No trial 'nope' in the store")
 
 
-def test_status_without_a_server_still_shows_the_trials(stored: Settings) -> None:
+def test_status_without_a_server_still_shows_the_trials(
+    stored: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a server named, and down
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
