@@ -147,6 +147,9 @@ class Directive(SQLModel, table=True):
     vendor_answer: str | None = Field(default=None, sa_type=Text)
     answered_at: datetime | None = _when(default=None)
     idempotency_key: str = Field(max_length=200, unique=True)
+    # Why the client entered the vendor's area: required of an override, empty otherwise.
+    justification: str = Field(default="", sa_type=Text)
+    outcome: str | None = Field(default=None, max_length=20)  # accepted, pushed_back
 
 
 class Decision(SQLModel, table=True):
@@ -264,3 +267,33 @@ class RaisedEscalation(SQLModel, table=True):
     raised_at: datetime = _when(default_factory=utcnow)
     # Set once its Prefect event is handed to Prefect; the next monitor run emits the rest.
     emitted_at: datetime | None = _when(default=None)
+
+
+class BudgetAlert(SQLModel, table=True):
+    """A budget threshold the trial's spend crossed: recorded once per key, announced once."""
+
+    __tablename__ = "budget_alert"
+    __table_args__ = (UniqueConstraint("trial_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    key: str = Field(max_length=120)  # e.g. e1:estimate:80
+    threshold: Decimal = _money()  # the amount crossed
+    spent: Decimal = _money()  # the spend that crossed it
+    currency: str = Field(max_length=3)
+    message: str = Field(sa_type=Text)
+    crossed_at: datetime = _when(default_factory=utcnow)
+    # Set once its Prefect event is handed to Prefect; the next run emits the rest.
+    emitted_at: datetime | None = _when(default=None)
+
+
+class ExitRehearsal(SQLModel, table=True):
+    """A rehearsal of the exit, done without exiting: its checks and readiness score."""
+
+    __tablename__ = "exit_rehearsal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True)
+    score: Decimal = Field(sa_type=Numeric(5, 4))  # 0..1, the share of checks passed
+    checks_json: str = Field(sa_type=Text)  # [{"check", "target", "passed", "detail"}]
+    rehearsed_at: datetime = _when(default_factory=utcnow)

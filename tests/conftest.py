@@ -28,6 +28,8 @@ from store.db import get_engine
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
+    "exit_rehearsal",
+    "budget_alert",
     "escalation",
     "webhook_event",
     "stored_file",

@@ -29,6 +29,16 @@ def browse(url: str, *argv: str) -> str:
     return done.stdout
 
 
+def browse_until(url: str, *needles: str, attempts: int = 4) -> str:
+    """The page's DOM once it shows every needle: the UI fetches its lists after it loads,
+    and on a busy machine one load's time budget can end before they arrive."""
+    for _ in range(attempts):
+        page = browse(url, "--dump-dom")
+        if all(needle in page for needle in needles):
+            break
+    return page
+
+
 def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_path: Path) -> None:
     slug = stored_trial()
     with prefect_server(tmp_path) as env:
@@ -46,7 +56,7 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
         ).json()
         ui = api.removesuffix("/api")
 
-        page = browse(f"{ui}/runs/flow-run/{run['id']}", "--dump-dom")
+        page = browse_until(f"{ui}/runs/flow-run/{run['id']}", f"trial-{slug}", "Completed")
         assert f"trial-{slug}" in page
         assert "Completed" in page
         screenshot = tmp_path / "trial-run.png"
@@ -54,6 +64,6 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
         assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
 
-        artifacts = browse(f"{ui}/artifacts", "--dump-dom")
+        artifacts = browse_until(f"{ui}/artifacts", f"scorecard-{slug}", f"budget-{slug}")
         assert f"scorecard-{slug}" in artifacts
         assert f"budget-{slug}" in artifacts
