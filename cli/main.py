@@ -15,6 +15,7 @@ from cli import (
     db,
     decide,
     demo,
+    direct,
     plans,
     reads,
     run,
@@ -72,6 +73,7 @@ app.command()(simulator.simulator)
 app.command()(run.run)
 app.command()(demo.demo)
 app.command()(decide.decide)
+app.command()(direct.direct)
 app.command()(service.server)
 app.command()(service.worker)
 app.command()(service.deploy)

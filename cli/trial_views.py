@@ -131,6 +131,8 @@ def trial_panels(detail: TrialDetail) -> None:
             [[str(s.position + 1), s.kind, s.target or "-", s.status] for s in detail.exit_steps],
         )
     )
+    if detail.directives:
+        out.print(_directives(detail))
     out.print(
         _table(
             "Audit log",
@@ -147,6 +149,29 @@ def trial_panels(detail: TrialDetail) -> None:
                 for a in detail.audit
             ],
         )
+    )
+
+
+def _directives(detail: TrialDetail) -> Table:
+    """The client's directives, overrides first in mind: whose area, why, and the answer."""
+    given = detail.directives
+    overrides = sum(d.classification == "override" for d in given)
+    return _table(
+        f"Directives: {overrides} of {len(given)} override the vendor's areas",
+        ["when", "by", "area", "kind", "directive", "because", "vendor", "answer"],
+        [
+            [
+                f"{d.issued_at:%Y-%m-%d %H:%M}",
+                d.issued_by,
+                d.area,
+                d.classification,
+                d.text,
+                d.justification or "-",
+                d.vendor_ref or "not forwarded",
+                "-" if d.outcome is None else f"{d.outcome.replace('_', ' ')}: {d.answer}",
+            ]
+            for d in given
+        ],
     )
 
 

@@ -11,6 +11,7 @@ from flows.trial import trial
 from models.monitor import escalations
 from models.tables import utcnow
 from tasks.deployments import carry_on
+from tasks.directives import save_directive_answer, unanswered_directives
 from tasks.monitor import (
     mark_escalations_announced,
     record_escalations,
@@ -18,6 +19,7 @@ from tasks.monitor import (
     watch_trials,
 )
 from tasks.reporting import announce
+from tasks.vendor import read_directive
 
 ADVANCE_MODES = ("deployment", "here", "none")
 
@@ -44,6 +46,7 @@ async def monitor(
     for _, slug, escalation in pending:
         announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
     await mark_escalations_announced([row_id for row_id, _, _ in pending])
+    await read_answers()
 
     advanced = 0
     for watch in (w for w in watches if w.can_advance):
@@ -53,6 +56,19 @@ async def monitor(
             await _carry_here(watch.slug, wait_seconds)
         advanced += advance != "none"
     return {"active": len(watches), "escalated": raised, "advanced": advanced}
+
+
+async def read_answers() -> int:
+    """Ask the vendors for their answers to open directives; a vendor down is asked next run."""
+    answered = 0
+    for directive in await unanswered_directives():
+        # Prefect's stubs type an async task's state as not awaitable; it is.
+        state = await read_directive(  # type: ignore[misc]
+            directive.vendor, directive.vendor_ref, return_state=True
+        )
+        if state.is_completed():
+            answered += await save_directive_answer(directive.key, await state.aresult())
+    return answered
 
 
 async def _carry_here(slug: str, wait_seconds: float) -> None:

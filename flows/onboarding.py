@@ -18,6 +18,7 @@ from models.approval import (
 from models.context import TrialContext
 from models.evaluation import check_mode
 from models.keys import idempotency_key
+from models.override_index import expectation_area
 from models.phases import Phase
 from tasks.connection import ensure_vendor_limit
 from tasks.reporting import label_run
@@ -84,7 +85,12 @@ async def _acknowledge(trial: TrialContext) -> int:
     terms = AckRequest(
         expectations=[
             ExpectationTerms(
-                id=e.id, metric=e.metric, comparator=e.comparator, target=e.target, unit=e.unit
+                id=e.id,
+                metric=e.metric,
+                comparator=e.comparator,
+                target=e.target,
+                unit=e.unit,
+                area=expectation_area(e, trial.plan.authority),
             )
             for e in trial.plan.expectations
         ]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from models.authority import entered_area, overlapping_areas
+from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
 from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
@@ -223,8 +223,18 @@ def _authority(plan: Plan) -> list[Finding]:
     sections: list[tuple[Path, list[Expectation]]] = [(("expectations",), plan.expectations)]
     if plan.expansion is not None:
         sections.append((("expansion", "expectations"), plan.expansion.expectations))
+    areas = {normalise(a) for a in [*auth.client_decides, *auth.vendor_decides]}
     for path, expectations in sections:
         for i, exp in enumerate(expectations):
+            if exp.area is not None and normalise(exp.area) not in areas:
+                findings.append(
+                    error(
+                        (*path, i, "area"),
+                        f"expectation '{exp.id}' names the area '{exp.area}', which neither "
+                        "authority list has",
+                        "use an area from authority.client_decides or authority.vendor_decides",
+                    )
+                )
             hit = entered_area(f"{exp.metric} {exp.description or ''}", auth.vendor_decides)
             if hit:
                 findings.append(

@@ -10,6 +10,15 @@ from pydantic import BaseModel
 from models.budget import BudgetStatus, budget_status
 from models.errors import PlanError, TransitionError, TrialsError
 from models.gates import Choice, Recommendation, recommend
+from models.override_index import (
+    Override,
+    OverrideIndex,
+    came_due_at,
+    expectation_area,
+    index_line,
+    override_index,
+    temper,
+)
 from models.phases import Phase
 from models.plan import Budget, Expectation, Gates, Plan, Rung
 from models.scoring import ScoreLine, scorecard
@@ -54,15 +63,6 @@ class RungRecord(BaseModel):
         return self.status in DONE or (self.status == "stopped" and self.completed_at is not None)
 
 
-class Override(BaseModel):
-    """A client directive that entered one of the vendor's areas."""
-
-    text: str
-    area: str
-    issued_by: str
-    issued_at: datetime
-
-
 class EvaluationFacts(BaseModel):
     """What the store holds about the engagement under evaluation."""
 
@@ -77,6 +77,7 @@ class EvaluationFacts(BaseModel):
     measured: dict[str, Decimal]  # the latest value of each metric
     actual: Decimal  # timesheet amounts on the engagement's rungs
     overrides: list[Override]
+    directives: int = 0  # every directive the client gave, overrides included
 
     @property
     def terms(self) -> Terms:
@@ -119,6 +120,7 @@ class Evaluation(BaseModel):
     schedule: list[RungSchedule]
     days_late: Decimal
     overrides: list[Override]
+    override_index: OverrideIndex
     recommendation: Recommendation
     can_expand: bool
 
@@ -187,7 +189,15 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
     schedule = schedule_variance(facts.rungs)
     days_late = sum((s.days_late for s in schedule), Decimal(0))
     advice = recommend(card, facts.plan.gates, budget.forecast, facts.cap, facts.can_expand)
-    context = _context(budget, facts.cap, facts.currency, schedule, days_late, facts.overrides)
+    index = override_index(
+        facts.directives,
+        facts.overrides,
+        card,
+        {e.id: expectation_area(e, facts.plan.authority) for e in terms.expectations},
+        {e.id: came_due_at(e, {r.key: r.completed_at for r in done}) for e in terms.expectations},
+    )
+    advice = temper(advice, card, index, facts.plan.gates)
+    context = _context(budget, facts.cap, facts.currency, schedule, days_late, index)
     return Evaluation(
         slug=facts.slug,
         trial_id=facts.trial_id,
@@ -202,6 +212,7 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
         schedule=schedule,
         days_late=days_late,
         overrides=facts.overrides,
+        override_index=index,
         recommendation=advice.model_copy(update={"rationale": advice.rationale + context}),
         can_expand=facts.can_expand,
     )
@@ -213,7 +224,7 @@ def _context(
     currency: str,
     schedule: list[RungSchedule],
     days_late: Decimal,
-    overrides: list[Override],
+    index: OverrideIndex,
 ) -> list[str]:
     """The budget, schedule and overrides, in words, beside the score's reasons."""
     lines = [
@@ -231,12 +242,8 @@ def _context(
             else f"a net {abs(days_late)} days " + ("late" if days_late > 0 else "early")
         )
         lines.append(f"the {len(schedule)} rungs done finished {when}")
-    if overrides:
-        times = "once" if len(overrides) == 1 else f"{len(overrides)} times"
-        areas = ", ".join(sorted({o.area for o in overrides}))
-        lines.append(
-            f"the client overrode the vendor's areas {times} ({areas}), which may explain misses"
-        )
+    if (overrides := index_line(index)) is not None:
+        lines.append(overrides)
     return lines
 
 

@@ -136,6 +136,9 @@ class Expectation(Section):
     holds_from: Slug | None = None
     holds_by: date | None = None
     weight: Positive = Decimal(1)
+    # The authority area the expectation's outcome depends on, as `authority:` names it;
+    # lets the evaluation see misses that follow the client's overrides in that area.
+    area: Text | None = None
 
     @field_validator("target", mode="before")
     @classmethod

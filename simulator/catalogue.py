@@ -6,7 +6,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
-from vendor.contract import AccessGrant
+from vendor.contract import AccessGrant, DirectiveOutcome
 
 SYSTEMS = (
     ("Active Directory", "helpdesk-operators group"),
@@ -55,12 +55,28 @@ def document_titles(rng: random.Random) -> list[str]:
     return rng.sample(DOCUMENT_TITLES, len(DOCUMENT_TITLES))
 
 
-def answer(area: str, text: str, rng: random.Random) -> str:
-    """The vendor's answer to a directive in `area`."""
-    if area.strip().lower() in VENDOR_AREAS:
-        return (
+def is_vendor_area(area: str) -> bool:
+    """Whether the simulated vendor holds `area` to be its own call."""
+    return area.strip().lower() in VENDOR_AREAS
+
+
+def answer(area: str, text: str, rng: random.Random, earlier: int) -> tuple[DirectiveOutcome, str]:
+    """The vendor's answer to a directive in `area`, after `earlier` directives there.
+
+    In its own areas the vendor pushes back the first time, with its reason; when the
+    client insists with another directive there, it complies, saying what that risks.
+    """
+    if is_vendor_area(area) and earlier == 0:
+        return DirectiveOutcome.PUSHED_BACK, (
             f"This is ours to decide under the agreed authority ({area}); we will explain our "
             "approach and its trade-offs rather than change it."
         )
+    if is_vendor_area(area):
+        return DirectiveOutcome.ACCEPTED, (
+            f"We will do it your way, as instructed again ({text[:60]}); {area} is ours under "
+            "the agreed authority, and we cannot answer for the targets that depend on it."
+        )
     opening = rng.choice(("Agreed", "Understood", "Accepted"))
-    return f"{opening}: we will apply this from the next work item ({text[:60]})."
+    return DirectiveOutcome.ACCEPTED, (
+        f"{opening}: we will apply this from the next work item ({text[:60]})."
+    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from simulator import catalogue
 from simulator.content import archive, document, sha256
-from simulator.profiles import CENT, billed_hours, metric_value, rounded
-from simulator.state import DirectiveRecord, ExportRecord, WorkRecord, World
+from simulator.profiles import CENT, Profile, billed_hours, metric_value, rounded
+from simulator.state import DirectiveRecord, ExportRecord, TrialRecord, WorkRecord, World
 from vendor.contract import (
     Deliverable,
+    DirectiveOutcome,
+    ExpectationTerms,
     ExportStatus,
     Invoice,
     Metric,
@@ -27,14 +30,14 @@ UPDATED = WebhookEventType.WORK_ITEM_UPDATED
 
 def advance(world: World, now: datetime) -> None:
     """Bring every record up to `now`; changes are dated, and announced, in the order due."""
+    for entry in world.directives.values():  # first: a directive complied with shapes work
+        if entry.directive.status == "open" and now >= entry.answers_at:
+            answer(world, entry)
     for record in world.work.values():
         _progress(world, record, now)
     for export in world.exports.values():
         if export.export.status == ExportStatus.PENDING and now >= export.ready_at:
             prepare_export(world, export)
-    for entry in world.directives.values():
-        if entry.directive.status == "open" and now >= entry.answers_at:
-            answer(world, entry)
     for event in sorted(world.outbox, key=lambda e: e.occurred_at):
         world.emit(event)
     world.outbox.clear()
@@ -53,15 +56,25 @@ def _progress(world: World, record: WorkRecord, now: datetime) -> None:
 def answer(world: World, entry: DirectiveRecord) -> None:
     """The vendor's answer to a directive, dated when it was due."""
     directive = entry.directive
+    trial = world.trials[directive.trial]
+    area = directive.area.strip().lower()
     rng = world.rng("directive", directive.trial, directive.client_ref)
-    directive.answer = catalogue.answer(directive.area, directive.text, rng)
+    outcome, directive.answer = catalogue.answer(
+        directive.area, directive.text, rng, trial.directives_in[area]
+    )
+    trial.directives_in[area] += 1
+    directive.outcome = outcome
     directive.status, directive.answered_at = "answered", entry.answers_at
+    if outcome is DirectiveOutcome.ACCEPTED and catalogue.is_vendor_area(area):
+        trial.complied.setdefault(area, entry.answers_at)
     _announce(
         world,
         WebhookEventType.DIRECTIVE_ANSWERED,
         directive.trial,
         directive.id,
         entry.answers_at,
+        client_ref=directive.client_ref,
+        outcome=outcome.value,
         answer=directive.answer,
     )
 
@@ -116,12 +129,26 @@ def _measure(world: World, record: WorkRecord) -> None:
         trial.metrics.append(
             Metric(
                 metric=terms.metric,
-                value=metric_value(world.profile, terms, rng),
+                value=metric_value(_profile_for(world, trial, terms, record), terms, rng),
                 unit=terms.unit,
                 measured_at=record.delivers_at,
                 work_item_id=item.id,
             )
         )
+
+
+def _profile_for(
+    world: World, trial: TrialRecord, terms: ExpectationTerms, record: WorkRecord
+) -> Profile:
+    """The vendor's profile, but missing the target where it works the client's way.
+
+    Once the vendor complies with an override of one of its areas, the expectations that
+    depend on that area miss their targets in the work delivered after it.
+    """
+    since = trial.complied.get((terms.area or "").strip().lower())
+    if since is not None and since <= record.delivers_at:
+        return replace(world.profile, meets_targets=False)
+    return world.profile
 
 
 def _bill(world: World, record: WorkRecord) -> None:

@@ -49,6 +49,8 @@ class TrialRecord:
     metrics: list[Metric] = field(default_factory=list)
     timesheets: list[TimesheetLine] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
+    directives_in: Counter[str] = field(default_factory=Counter)  # answered, by area
+    complied: dict[str, datetime] = field(default_factory=dict)  # vendor area -> since when
 
 
 @dataclass

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.evaluation import EvaluationFacts, Override, RungRecord
+from models.directives import Classification
+from models.evaluation import EvaluationFacts, RungRecord
+from models.override_index import Override
 from models.phases import Phase
 from models.plan import Plan
 from models.tables import CostEntry, Directive, Expectation, Measurement, PilotTask
@@ -49,6 +52,7 @@ def evaluation_facts(*, session: Session, slug: str) -> EvaluationFacts:
         ),
         actual=timesheet_total(session=session, rung_ids=[r.id for r in rungs if r.id is not None]),
         overrides=overrides(session=session, trial_id=trial.id),
+        directives=directive_count(session=session, trial_id=trial.id),
     )
 
 
@@ -77,10 +81,24 @@ def overrides(*, session: Session, trial_id: int) -> list[Override]:
     """The client's directives that entered the vendor's areas, oldest first."""
     rows = session.exec(
         select(Directive)
-        .where(Directive.trial_id == trial_id, Directive.classification == "override")
+        .where(Directive.trial_id == trial_id, Directive.classification == Classification.OVERRIDE)
         .order_by(col(Directive.issued_at), col(Directive.id))
     )
     return [
-        Override(text=d.text, area=d.area, issued_by=d.issued_by, issued_at=d.issued_at)
+        Override(
+            text=d.text,
+            area=d.area,
+            issued_by=d.issued_by,
+            issued_at=d.issued_at,
+            justification=d.justification,
+            outcome=d.outcome,
+        )
         for d in rows
     ]
+
+
+def directive_count(*, session: Session, trial_id: int) -> int:
+    """How many directives the client gave in the trial, overrides included."""
+    return session.exec(
+        select(func.count()).select_from(Directive).where(Directive.trial_id == trial_id)
+    ).one()

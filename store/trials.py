@@ -15,6 +15,7 @@ from models.keys import idempotency_key
 from models.phases import Phase
 from models.plan import Plan, TokenRef
 from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor, utcnow
+from store.directives import GivenDirective, trial_directives
 
 
 class TrialDetail(BaseModel):
@@ -26,6 +27,7 @@ class TrialDetail(BaseModel):
     expectations: list[Expectation]
     exit_steps: list[ExitStep]
     audit: list[AuditEntry]
+    directives: list[GivenDirective] = []
 
 
 def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
@@ -118,6 +120,7 @@ def trial_detail(*, session: Session, slug: str) -> TrialDetail:
                 .order_by(col(AuditEntry.id))
             )
         ),
+        directives=trial_directives(session=session, trial_id=trial.id or 0),
     )
 
 

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from config import get_settings
 from models.evaluation import Evaluation, evaluate, require_phase
 from models.gates import Choice
+from models.override_index import OverrideIndex
 from models.phases import Phase
 from models.tables import utcnow
 from store.db import read_session, write_session
@@ -76,6 +77,7 @@ def announce_recommendation(evaluation: Evaluation) -> None:
             "forecast": str(evaluation.budget.forecast),
             "cap": str(evaluation.cap),
             "overrides": len(evaluation.overrides),
+            "override_index": evaluation.override_index.model_dump(mode="json"),
         },
     )
 
@@ -99,8 +101,36 @@ def scorecard_markdown(evaluation: Evaluation) -> str:
             f"| {line.id} | {line.metric} | {line.comparator} {_num(line.target)} "
             f"{_cell(line.unit)} | {_num(line.measured)} | {met} | {_num(line.weight)} |"
         )
+    lines += override_markdown(evaluation.override_index)
     lines += ["", "## Why", ""] + [f"- {_cell(r)}" for r in evaluation.recommendation.rationale]
     return "\n".join(lines)
+
+
+def override_markdown(index: OverrideIndex) -> list[str]:
+    """The override index: the client's overrides per vendor area, the vendor's answers,
+    and the misses that follow them."""
+    if not index.overrides:
+        given = f"{index.directives} directives, " if index.directives else ""
+        return ["", f"Override index: {given}no override of the vendor's areas."]
+    share = "-" if index.share is None else f"{index.share:.0%}"
+    lines = [
+        "",
+        "## Override index",
+        "",
+        f"**{index.overrides} overrides** of the vendor's areas in {index.directives} "
+        f"directives ({share}): accepted {index.accepted}, pushed back {index.pushed_back}, "
+        f"unanswered {index.unanswered}.",
+        "",
+        "| vendor area | overrides | accepted | pushed back | unanswered | misses after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for a in index.areas:
+        misses = ", ".join(m.expectation for m in index.misses if m.area == a.area) or "-"
+        lines.append(
+            f"| {_cell(a.area)} | {a.overrides} | {a.accepted} | {a.pushed_back} | "
+            f"{a.unanswered} | {misses} |"
+        )
+    return lines
 
 
 def budget_rows(evaluation: Evaluation) -> list[dict[str, str]]:

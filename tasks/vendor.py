@@ -17,6 +17,7 @@ from vendor.contract import (
     Ack,
     AckRequest,
     Deliverable,
+    Directive,
     Invoice,
     Metric,
     TimesheetLine,
@@ -112,3 +113,9 @@ async def read_costs(vendor: VendorInfo, trial: str) -> tuple[list[TimesheetLine
     """Timesheets and invoices for the trial."""
     api = await vendor_api(vendor)
     return await api.timesheets(trial), await api.invoices(trial)
+
+
+@vendor_call
+async def read_directive(vendor: VendorInfo, directive_id: str) -> Directive:
+    """A directive at the vendor, with the vendor's answer once it gave one."""
+    return await (await vendor_api(vendor)).directive(directive_id)

@@ -66,6 +66,7 @@ class ExpectationTerms(Model):
     comparator: str
     target: Decimal
     unit: Ref
+    area: str | None = None  # the authority area the outcome depends on, if the plan says
 
 
 class AckRequest(Model):
@@ -213,23 +214,32 @@ class KnowledgeDocument(Model):
 
 
 class DirectiveCreate(Model):
-    """An instruction from the client."""
+    """An instruction from the client; an override of the vendor's area says why."""
 
     client_ref: Ref
     text: Text
     area: Ref
+    justification: str | None = Field(default=None, max_length=2000)
+
+
+class DirectiveOutcome(StrEnum):
+    """The vendor's answer to a directive, in one word."""
+
+    ACCEPTED = "accepted"
+    PUSHED_BACK = "pushed_back"
 
 
 class Directive(Model):
-    """An instruction and the vendor's answer to it."""
+    """An instruction and the vendor's answer to it: accepted, or pushed back with a reason."""
 
     id: Ref
     client_ref: Ref
     trial: Ref
     text: str
     area: str
-    status: str
-    answer: str | None = None
+    status: str  # open, answered
+    answer: str | None = None  # the vendor's words; the reason, when it pushes back
+    outcome: DirectiveOutcome | None = None  # None while open
     answered_at: datetime | None = None
 
 

@@ -14,6 +14,7 @@ from models.tables import WebhookEvent, utcnow
 from store.db import read_session, write_session
 from vendor.contract import WebhookEvent as WebhookBody
 from webhooks.body import occurred_utc
+from webhooks.directives import apply_answer
 from webhooks.errors import ReplayedId
 from webhooks.verify import Delivery
 
@@ -50,6 +51,7 @@ def record_delivery(
             seen = _seen(session=session, webhook_id=row.webhook_id)
             if seen is None:
                 session.add(row)
+                apply_answer(session=session, event=event)  # recorded and applied together
     except IntegrityError:
         # PostgreSQL only: a concurrent delivery of the same id committed between our
         # read and our insert (SQLite's write session holds the lock from its start).

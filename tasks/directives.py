@@ -1,0 +1,34 @@
+"""The monitor's directive steps: which directives await the vendor's answer, and record one."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.directives import Outcome
+from store.db import read_session, write_session
+from store.directives import OpenDirective, open_directives, record_answer
+from vendor.contract import Directive
+
+
+@task(cache_policy=NO_CACHE)
+async def unanswered_directives() -> list[OpenDirective]:
+    """The forwarded directives of unfinished trials that the vendor has not answered."""
+    with read_session() as session:
+        return open_directives(session=session)
+
+
+@task(cache_policy=NO_CACHE)
+async def save_directive_answer(key: str, directive: Directive) -> bool:
+    """Record the vendor's answer to the directive with `key`, once; False if it was known."""
+    if directive.outcome is None or directive.answered_at is None:
+        return False
+    with write_session() as session:
+        return record_answer(
+            session=session,
+            vendor_ref=directive.id,
+            key=key,
+            outcome=Outcome(directive.outcome.value),
+            answer=directive.answer,
+            answered_at=directive.answered_at,
+        )
