@@ -16,6 +16,7 @@ from cli import (
     decide,
     demo,
     direct,
+    exit_check,
     plans,
     reads,
     run,
@@ -73,6 +74,7 @@ app.command()(simulator.simulator)
 app.command()(run.run)
 app.command()(demo.demo)
 app.command()(decide.decide)
+app.command()(exit_check.exit_check)
 app.command()(direct.direct)
 app.command()(service.server)
 app.command()(service.worker)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from simulator.content import FORMATS
 from simulator.errors import ProblemError
 from simulator.state import World, found
-from vendor.contract import AccessGrant, ExportStatus, KnowledgeDocument
+from vendor.contract import (
+    AccessGrant,
+    ExportCheck,
+    ExportRequest,
+    ExportStatus,
+    KnowledgeDocument,
+)
 
 
 def list_documents(world: World, trial: str, now: datetime) -> list[KnowledgeDocument]:
@@ -18,6 +25,34 @@ def list_documents(world: World, trial: str, now: datetime) -> list[KnowledgeDoc
     if world.profile.hostile_exit and record.document_listings == 1:
         ids = ids[: math.ceil(len(ids) / 2)]
     return [world.documents[doc_id] for doc_id in ids]
+
+
+def check_format(wanted: ExportRequest) -> None:
+    """Refuse an export in a format the vendor does not produce."""
+    if wanted.format not in FORMATS:
+        raise ProblemError(422, f"Unknown format {wanted.format!r}; use one of {FORMATS}.")
+
+
+def check_export(world: World, trial: str, wanted: ExportRequest, now: datetime) -> ExportCheck:
+    """What an export request would do, with nothing prepared, created or recorded.
+
+    A hostile vendor will not say: it prepares exports only once notice is served, which
+    is exactly what a client rehearsing its exit needs to learn in time.
+    """
+    check_format(wanted)
+    if world.profile.hostile_exit:
+        raise ProblemError(
+            409,
+            f"{world.vendor} confirms no data export in advance: exports are prepared only "
+            "after a termination notice is served.",
+        )
+    return ExportCheck(
+        trial=trial,
+        client_ref=wanted.client_ref,
+        format=wanted.format,
+        checked_at=now,
+        ready_by=now + timedelta(days=world.profile.export_days),
+    )
 
 
 def export_content(world: World, export_id: str) -> bytes:

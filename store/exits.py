@@ -1,10 +1,14 @@
-"""The exit in the store: its steps, the files it archived, and the report they make."""
+"""The exit in the store: its steps, the files it archived, the report they make, and the
+rehearsals of it."""
 
 from __future__ import annotations
+
+import json
 
 from sqlmodel import Session, col, select
 
 from models.errors import StoreError
+from models.exit_readiness import NOTHING_TO_REHEARSE, ExitReadiness, ReadinessCheck
 from models.exit_rules import (
     DATA_EXPORT,
     KT_DOCUMENT,
@@ -15,7 +19,7 @@ from models.exit_rules import (
 )
 from models.phases import Phase
 from models.plan import ExitStepKind
-from models.tables import ExitStep, StoredFile, utcnow
+from models.tables import ExitRehearsal, ExitStep, StoredFile, Trial, utcnow
 from store.trials import get_trial
 
 
@@ -81,4 +85,48 @@ def exit_report(*, session: Session, slug: str) -> ExitReport:
         reconciliation=(
             invoice[0].detail if invoice and invoice[0].status is StepStatus.DONE else None
         ),
+    )
+
+
+def record_rehearsal(*, session: Session, trial_id: int, result: ExitReadiness) -> int:
+    """Store a rehearsal of the trial's exit; every rehearsal is a row of its own."""
+    row = ExitRehearsal(
+        trial_id=trial_id,
+        score=result.score,
+        checks_json=json.dumps([c.model_dump(mode="json") for c in result.checks]),
+        rehearsed_at=result.rehearsed_at,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def latest_rehearsal(*, session: Session, trial_id: int) -> ExitReadiness | None:
+    """The trial's most recent exit rehearsal, or None if its exit was never rehearsed."""
+    found = session.exec(
+        select(ExitRehearsal, Trial.slug)
+        .join(Trial, col(Trial.id) == ExitRehearsal.trial_id)
+        .where(ExitRehearsal.trial_id == trial_id)
+        .order_by(col(ExitRehearsal.rehearsed_at).desc(), col(ExitRehearsal.id).desc())
+    ).first()
+    if found is None:
+        return None
+    row, slug = found
+    return ExitReadiness(
+        trial=slug,
+        score=row.score,
+        checks=[ReadinessCheck.model_validate(c) for c in json.loads(row.checks_json)],
+        rehearsed_at=row.rehearsed_at,
+    )
+
+
+def rehearsable_trials(*, session: Session) -> list[str]:
+    """The trials whose exit can be rehearsed: started and not finished, by id."""
+    return list(
+        session.exec(
+            select(Trial.slug)
+            .where(col(Trial.phase).not_in(list(NOTHING_TO_REHEARSE)))
+            .order_by(col(Trial.slug))
+        )
     )

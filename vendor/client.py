@@ -17,6 +17,7 @@ from vendor.contract import (
     Deliverable,
     Directive,
     DirectiveCreate,
+    ExportCheck,
     ExportRequest,
     Health,
     Invoice,
@@ -165,6 +166,17 @@ class VendorClient:
         return await self._post(
             "request data export", f"/v1/trials/{trial}/exports", request, DataExport, key
         )
+
+    async def check_export(self, trial: str, request: ExportRequest) -> ExportCheck:
+        """Dry-run an export request: would the vendor accept it? Nothing is prepared."""
+        response = await self._requests.send(
+            "dry-run data export",
+            "POST",
+            f"/v1/trials/{trial}/exports/dry-run",
+            body=request.model_dump_json().encode(),
+            effectless=True,
+        )
+        return self._parse("dry-run data export", response, ExportCheck)
 
     async def export(self, export_id: str) -> DataExport:
         """A data export's state."""

@@ -203,6 +203,16 @@ class DataExport(Model):
     sha256: Sha256 | None = None
 
 
+class ExportCheck(Model):
+    """A dry run of an export request: the vendor would accept it; nothing was prepared."""
+
+    trial: Ref
+    client_ref: Ref
+    format: str
+    checked_at: datetime  # the vendor's time of the dry run
+    ready_by: datetime  # when the export would be ready, were it requested then
+
+
 class KnowledgeDocument(Model):
     """A knowledge-transfer document."""
 

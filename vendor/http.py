@@ -86,12 +86,14 @@ class Requester:
         body: bytes | None = None,
         key: str | None = None,
         params: dict[str, str] | None = None,
+        effectless: bool = False,
     ) -> httpx.Response:
-        """The vendor's 2xx answer; a POST is retried only with its Idempotency-Key."""
+        """The vendor's 2xx answer; a POST is retried only with its Idempotency-Key, or when
+        it is `effectless` (a dry run, which changes nothing at the vendor)."""
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if key is not None:
             headers["Idempotency-Key"] = key
-        safe = method == "GET" or key is not None
+        safe = method == "GET" or key is not None or effectless
         self.stats.calls += 1
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.max_attempts if safe else 1),

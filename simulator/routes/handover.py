@@ -5,13 +5,19 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from simulator import exits
-from simulator.content import FORMATS
 from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
-from simulator.errors import ProblemError, problem_responses
+from simulator.errors import problem_responses
 from simulator.ledger import EffectKind
 from simulator.routes.common import BYTES, OctetStream, api_router, replay
 from simulator.state import found
-from vendor.contract import AccessGrant, DataExport, ExportRequest, KnowledgeDocument, Page
+from vendor.contract import (
+    AccessGrant,
+    DataExport,
+    ExportCheck,
+    ExportRequest,
+    KnowledgeDocument,
+    Page,
+)
 
 router = api_router("handover")
 
@@ -65,8 +71,7 @@ async def request_export(
     key: IdempotencyKey = None,
 ) -> DataExport:
     """Ask for the trial's data back; poll the export until it is ready."""
-    if wanted.format not in FORMATS:
-        raise ProblemError(422, f"Unknown format {wanted.format!r}; use one of {FORMATS}.")
+    exits.check_format(wanted)
     export_id, replayed = sim.ledger.once(
         key=key,
         request=("POST", request.url.path, wanted),
@@ -77,6 +82,19 @@ async def request_export(
     if replayed:
         mark_replayed(response)
     return sim.world.exports[export_id].export
+
+
+@router.post(
+    "/trials/{trial}/exports/dry-run",
+    response_model=ExportCheck,
+    responses=problem_responses(409),
+)
+async def dry_run_export(
+    trial: TrialName, wanted: ExportRequest, sim: SimDep, now: Now
+) -> ExportCheck:
+    """Check an export request without making it: nothing is prepared, created or recorded,
+    so it needs no Idempotency-Key. 409 when the vendor will not confirm an export now."""
+    return exits.check_export(sim.world, trial, wanted, now)
 
 
 @router.get("/exports/{export_id}", response_model=DataExport, responses=problem_responses(404))

@@ -35,6 +35,8 @@ DEPLOYMENTS = {
     "exit/trials",
     "monitor/trials",
     "status-report/trials",
+    "exit-check/trials",
+    "exit-checks/trials",
 }
 
 
