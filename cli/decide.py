@@ -1,7 +1,8 @@
 """`trials decide`: answer a trial's open gate from the command line.
 
-The gates are the budget approval at onboarding (approve or reject) and the evaluation
-(expand, extend or exit).
+The gates are the budget approval at onboarding (approve or reject), the budget cap
+while piloting (raise-cap with --cap, rescope or exit) and the evaluation (expand,
+extend or exit).
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def decide(
     choice: Annotated[
         str,
         typer.Argument(
-            help="At onboarding's budget approval: approve or reject. At evaluation: expand, "
-            "extend or exit.",
-            metavar="approve|reject|expand|extend|exit",
+            help="At onboarding's budget approval: approve or reject. At the budget cap: "
+            "raise-cap (with --cap), rescope or exit. At evaluation: expand, extend or exit.",
+            metavar="approve|reject|raise-cap|rescope|expand|extend|exit",
             show_default=False,
         ),
     ],
@@ -58,6 +59,14 @@ def decide(
             help="Who decides; TRIALS_ACTOR or your user name if not given.", show_default=False
         ),
     ] = None,
+    cap: Annotated[
+        str | None,
+        typer.Option(
+            help="With raise-cap: the new cap, at least the spend plus the stopped rung's "
+            "forecast.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Decide at the trial's open gate: resume the run waiting there, or record it for the next."""
     settings = get_settings()
@@ -66,8 +75,11 @@ def decide(
         raise TrialsError("The reason is empty: say why with --reason TEXT; it is recorded.")
     if not decided_by:
         raise TrialsError("--by is empty: say who decides; it is recorded.")
-    gate = _open_gate(trial, choice)
+    gate = _open_gate(trial, choice, cap)
     answer = {"choice": choice, "reason": reason.strip(), "decided_by": decided_by}
+    if cap is not None:
+        answer["new_cap"] = cap
+        gate.evidence["new_cap"] = cap
     run = _paused_run(gate)
     if run is not None and _resume(run, answer):
         typer.echo(
@@ -102,7 +114,7 @@ def _record_for_next_run(gate: OpenGate, choice: str, reason: str, decided_by: s
         )
 
 
-def _open_gate(slug: str, choice: str) -> OpenGate:
+def _open_gate(slug: str, choice: str, cap: str | None) -> OpenGate:
     """The gate the trial waits at, with `choice` checked against it; refused if none waits."""
     from models.phases import Phase
     from store.db import read_session
@@ -110,15 +122,22 @@ def _open_gate(slug: str, choice: str) -> OpenGate:
 
     with read_session(get_settings()) as session:
         phase = Phase(get_trial(session=session, slug=slug).phase)
+    if cap is not None and phase is not Phase.PILOTING:
+        raise TrialsError(
+            f"--cap goes with raise-cap at the budget cap; trial '{slug}' is {phase}, not "
+            "stopped at its cap."
+        )
     if phase is Phase.ONBOARDING:
         gate = _approval_gate(slug, choice)
     elif phase is Phase.EVALUATING:
         gate = _evaluation_gate(slug, choice)
+    elif phase is Phase.PILOTING and (stopped := _cap_gate(slug, choice, cap)) is not None:
+        gate = stopped
     else:
         raise TrialsError(
             f"Trial '{slug}' is {phase}: no decision is waiting. A trial waits for one at "
-            f"onboarding (the budget approval) and at evaluation. `trials show {slug}` shows "
-            "where it stands."
+            "onboarding (the budget approval), at the budget cap while piloting, and at "
+            f"evaluation. `trials show {slug}` shows where it stands."
         )
     _refuse_if_decided(gate)
     return gate
@@ -139,6 +158,33 @@ def _approval_gate(slug: str, choice: str) -> OpenGate:
         trial_id=trial.trial_id,
         gate=request.gate,
         flow="onboarding",
+        recommendation=request.advice,
+        evidence=request.evidence(),
+    )
+
+
+def _cap_gate(slug: str, choice: str, cap: str | None) -> OpenGate | None:
+    """The budget-cap gate, if the ladder stopped at one, once `choice` (and --cap) fit it."""
+    from models.cap import cap_request, check_new_cap, parse_cap_choice
+    from store.context import load_context
+    from store.db import read_session
+    from store.ladder import gate_inputs, open_rungs
+
+    with read_session(get_settings()) as session:
+        trial = load_context(session=session, slug=slug)
+        rungs = open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
+        spend = gate_inputs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
+    if not rungs:
+        return None
+    request = cap_request(trial, rungs[0].rung_key, rungs[0].estimate, spend.spent, spend.earned)
+    if request is None:
+        return None
+    check_new_cap(request, parse_cap_choice(choice), cap)
+    return OpenGate(
+        slug=slug,
+        trial_id=trial.trial_id,
+        gate=request.gate,
+        flow="ladder",
         recommendation=request.advice,
         evidence=request.evidence(),
     )

@@ -136,7 +136,9 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
     out = console()
     out.print(table)
     out.print(
-        "Next: `trials show TRIAL` has the audit log and exit steps. The flow runs, "
+        "Next: `trials show TRIAL` has the audit log and exit steps; `trials budget TRIAL` "
+        "the burn and its chart; `trials report TRIAL` writes the whole trial as HTML and "
+        "Markdown. The flow runs, "
         "artifacts (scorecards, budgets, exit reports) and events stay only on a Prefect "
         "server: start one with `prefect server start`, set "
         "PREFECT_API_URL=http://127.0.0.1:4200/api and rerun the demo to see them in its UI. "

@@ -19,6 +19,7 @@ from cli import (
     exit_check,
     plans,
     reads,
+    reports,
     run,
     service,
     simulator,
@@ -76,6 +77,8 @@ app.command()(demo.demo)
 app.command()(decide.decide)
 app.command()(exit_check.exit_check)
 app.command()(direct.direct)
+app.command()(reports.budget)
+app.command()(reports.report)
 app.command()(service.server)
 app.command()(service.worker)
 app.command()(service.deploy)

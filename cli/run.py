@@ -50,9 +50,14 @@ async def _run(slug: str, decisions: str, wait: float) -> str:
 async def _tell_when_asked(slug: str) -> None:
     """Say so each time the trial starts waiting at a gate, and how to answer it."""
     from models.approval import WAITING_FOR_APPROVAL
+    from models.cap import WAITING_FOR_CAP
     from models.evaluation import WAITING_FOR_DECISION
 
-    choices = {WAITING_FOR_APPROVAL: "approve|reject", WAITING_FOR_DECISION: "expand|extend|exit"}
+    choices = {
+        WAITING_FOR_APPROVAL: "approve|reject",
+        WAITING_FOR_CAP: "raise-cap --cap AMOUNT|rescope|exit",
+        WAITING_FOR_DECISION: "expand|extend|exit",
+    }
     told = None
     while True:
         await asyncio.sleep(1)

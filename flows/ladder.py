@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
-from models.budget import forecast_cost
-from models.gates import missed_reasons, over_cap
+from config import get_settings
+from flows.gates import POLICY, GateInput, ask, how_to_wait
+from models.budget import crossed, thresholds
+from models.cap import WAITING_FOR_CAP, CapChoice, CapRequest, cap_request, check_new_cap
+from models.context import TrialContext
+from models.errors import TrialsError
+from models.evaluation import check_mode
+from models.gates import missed_reasons
 from models.phases import Phase
 from models.scoring import scorecard
+from tasks.budget import apply_cap_decision_at, mark_announced, record_crossings
 from tasks.ladder import (
     archive_deliverable,
     mark_rung,
@@ -20,7 +28,14 @@ from tasks.ladder import (
     stop_ladder,
 )
 from tasks.reporting import announce, label_run, show_progress, start_progress
-from tasks.trial_state import load_trial, move_phase, save_intent, set_waiting
+from tasks.trial_state import (
+    decision_on_record,
+    load_trial,
+    move_phase,
+    record_decision,
+    save_intent,
+    set_waiting,
+)
 from tasks.vendor import (
     create_work_item,
     download_deliverable,
@@ -32,10 +47,27 @@ from tasks.vendor import (
 from vendor.contract import WorkStatus
 from vendor.orders import work_order
 
+WAITING = "waiting"
+
+
+class CapInput(GateInput):
+    """The decision at the budget-cap gate: the form in the Prefect UI, or `trials decide`."""
+
+    choice: CapChoice
+    new_cap: Decimal | None = None  # raise-cap only: at least the spend plus the rung
+
 
 @flow(name="ladder", flow_run_name="ladder-{slug}")
-async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
-    """Climb the open rungs in order; return "evaluating", or "waiting" for the vendor."""
+async def ladder(
+    slug: str, wait_seconds: float = 300.0, decisions: str = "ask", decision_timeout: int = 3600
+) -> str:
+    """Climb the open rungs in order; return the phase it moved to, or "waiting".
+
+    It waits for the vendor, or for a person at the budget cap: a rung whose forecast
+    cost would take the spend over the cap is not started until someone raises the cap,
+    rescopes or exits. `decisions` is "ask", "auto" (take the advice: rescope) or "defer".
+    """
+    check_mode(decisions)
     trial = await load_trial(slug)
     await label_run(trial, Phase.PILOTING)
     if trial.phase is not Phase.PILOTING:
@@ -44,13 +76,15 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
     progress = await start_progress(slug, f"{len(rungs)} rungs to climb")
     gate = await read_gate_inputs(trial)
     for number, rung in enumerate(rungs):
-        too_dear = over_cap(
-            gate.spent, forecast_cost(rung.estimate, gate.earned, gate.spent), trial.budget.cap
-        )
-        if too_dear:
-            await stop_ladder(rung, [too_dear])
-            announce("trials.budget.gate", slug, {"rung": rung.rung_key, "reason": too_dear})
-            break
+        stop = cap_request(trial, rung.rung_key, rung.estimate, gate.spent, gate.earned)
+        if stop is not None:
+            if not await settle_cap(stop, decisions, decision_timeout, how_to_wait(decisions)):
+                return WAITING  # nobody decided (in time): the trial waits for `trials decide`
+            choice = await apply_cap_decision_at(slug, stop.gate, rung)
+            await set_waiting(slug, None)
+            if choice != CapChoice.RAISE_CAP:
+                return (await load_trial(slug)).phase  # rescoped to evaluation, or exiting
+            trial = await load_trial(slug)  # with the raised cap
 
         order = work_order(
             trial, rung.rung_key, rung.title, rung.due_in_days, client_ref=rung.idempotency_key
@@ -64,7 +98,7 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         item = await wait_for_delivery(trial.vendor, item.id, wait_seconds)
         if item.status is not WorkStatus.DELIVERED:
             await set_waiting(slug, f"vendor to deliver {rung.rung_key} ({item.status})")
-            return "waiting"
+            return WAITING
         for deliverable in await list_deliverables(trial.vendor, item.id):
             content = await download_deliverable(trial.vendor, deliverable)
             await archive_deliverable(trial, rung, deliverable, content)
@@ -73,6 +107,7 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         await record_delivery(trial, rung, item, metrics, await read_costs(trial.vendor, slug))
 
         gate = await read_gate_inputs(trial)
+        await _announce_crossings(trial, gate.spent)
         card = scorecard(trial.expectations, gate.measured, gate.rungs_done, date.today())
         if missed := missed_reasons(card):
             await stop_ladder(rung, missed)
@@ -85,3 +120,97 @@ async def ladder(slug: str, wait_seconds: float = 300.0) -> str:
         slug, Phase.EVALUATING, "the ladder ended: climbed every rung or stopped at a gate"
     )
     return Phase.EVALUATING
+
+
+async def open_cap_gate(slug: str) -> CapRequest | None:
+    """The cap gate the trial's ladder stopped at, worked out again from the store."""
+    trial = await load_trial(slug)
+    rungs = await rungs_to_climb(trial)
+    if not rungs:
+        return None
+    gate = await read_gate_inputs(trial)
+    return cap_request(trial, rungs[0].rung_key, rungs[0].estimate, gate.spent, gate.earned)
+
+
+async def _announce_crossings(trial: TrialContext, spent: Decimal) -> None:
+    """Announce each budget threshold the spend has crossed, once: recorded, emitted, noted."""
+    marks = crossed(thresholds(trial.engagement, trial.budget.estimate, trial.cap), spent)
+    if not marks:
+        return
+    alerts = await record_crossings(trial, marks, spent)
+    for alert in alerts:
+        announce(
+            "trials.budget.threshold",
+            trial.slug,
+            {
+                "threshold": alert.key,
+                "amount": str(alert.threshold),
+                "spent": str(alert.spent),
+                "currency": alert.currency,
+                "message": alert.message,
+            },
+        )
+    if alerts:
+        await mark_announced(alerts)
+
+
+async def settle_cap(request: CapRequest, decisions: str, timeout: int, how: str) -> bool:
+    """Have a decision on record at the budget-cap gate; False while nobody has decided.
+
+    The run that reaches the gate asks; under a deployment, the trial's own run suspends
+    at it instead (`flows.trial`).
+    """
+    if await decision_on_record(request.trial_id, request.gate) is not None:
+        return True
+    announce(
+        "trials.budget.gate",
+        request.slug,
+        {"rung": request.rung, "gate": request.gate, "reason": request.rationale},
+    )
+    if decisions == "auto":
+        answer: CapInput | None = CapInput(
+            choice=request.advice, reason=request.rationale, decided_by=POLICY
+        )
+    else:
+        answer = await ask(
+            CapInput,
+            slug=request.slug,
+            gate=request.gate,
+            waiting_for=WAITING_FOR_CAP,
+            briefing=_briefing(request),
+            timeout=timeout,
+            how=how,
+            choice=request.advice,
+            reason=request.rationale,
+            decided_by=get_settings().actor,
+        )
+    if answer is None:
+        return False
+    try:
+        check_new_cap(request, answer.choice, answer.new_cap)
+    except TrialsError as refused:  # from the UI's form: the trial goes on waiting
+        get_run_logger().warning("The answer at %s is refused: %s", request.gate, refused)
+        return False
+    await record_decision(
+        request.trial_id,
+        request.gate,
+        answer.choice,
+        request.advice,
+        answer.reason,
+        answer.decided_by,
+        request.evidence(answer.new_cap),
+    )
+    return True
+
+
+def _briefing(request: CapRequest) -> str:
+    """What the form says above its fields: the stop, the money, and the three ways on."""
+    return (
+        f"**{request.slug}** stopped before **{request.rung}** at the budget cap: "
+        f"{request.rationale}.\n\n"
+        f"| spent | {request.rung} forecast | needed | cap |\n|---|---|---|---|\n"
+        f"| {request.spent} | {request.forecast} | {request.needed} | {request.cap} |\n\n"
+        "**raise-cap** needs `new_cap` of at least the amount needed, and a reason. "
+        "**rescope** stops the ladder here and evaluates the rungs done. **exit** runs the "
+        f"exit plan. The budget is the artifact `budget-{request.slug}`."
+    )

@@ -9,7 +9,7 @@ from flows.evaluation import evaluation, settle_decision
 from flows.exit import exit_trial
 from flows.expansion import expansion
 from flows.gates import SUSPEND
-from flows.ladder import ladder
+from flows.ladder import WAITING, ladder, open_cap_gate, settle_cap
 from flows.onboarding import onboarding, settle_budget
 from models.approval import budget_request
 from models.phases import TERMINAL, Phase
@@ -18,7 +18,6 @@ from tasks.reporting import label_run
 from tasks.trial_state import load_trial
 
 # A run stops at the first of these; the next run (or the monitor) carries the trial on.
-WAITING = "waiting"
 EXPANDED = "expanded"
 MAX_EVALUATIONS_PER_RUN = 2
 
@@ -72,6 +71,8 @@ async def _suspend_at_gate(slug: str) -> bool:
         return await settle_budget(request, "ask", 0, SUSPEND)
     if trial.phase is Phase.EVALUATING:  # at the evaluation's decision
         return await settle_decision(await assess(slug), "ask", 0, SUSPEND)
+    if trial.phase is Phase.PILOTING and (stop := await open_cap_gate(slug)) is not None:
+        return await settle_cap(stop, "ask", 0, SUSPEND)  # at the budget cap
     return False  # waiting for the vendor: the monitor carries it on
 
 
@@ -83,7 +84,7 @@ async def _phase(
         if await onboarding(slug, decisions, decision_timeout) is None:
             return WAITING
     elif phase is Phase.PILOTING:
-        if await ladder(slug, wait_seconds=wait_seconds) == WAITING:
+        if await ladder(slug, wait_seconds, decisions, decision_timeout) == WAITING:
             return WAITING
     elif phase is Phase.EVALUATING:
         if await evaluation(slug, decisions, decision_timeout) is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -100,3 +101,196 @@ def forecast_cost(estimate: Decimal, earned: Decimal, actual: Decimal) -> Decima
     if earned <= 0 or actual <= earned:
         return estimate  # no history yet, or on budget: take the estimate
     return cents(estimate * actual / earned)
+
+
+# Shares of the estimate at which spend is announced, beside 100% of the cap.
+ESTIMATE_SHARES = (Decimal("0.5"), Decimal("0.8"), Decimal("1"))
+
+
+class Threshold(BaseModel):
+    """An amount whose crossing is announced once: a share of the estimate, or the cap."""
+
+    key: str  # unique per trial: the engagement, what it measures, and the amount
+    label: str
+    amount: Decimal
+
+
+def thresholds(engagement: int, estimate: Decimal, cap: Decimal) -> list[Threshold]:
+    """50%, 80% and 100% of the estimate, and the cap in force, lowest first.
+
+    A raised cap is a new threshold (its key holds the amount), announced when reached.
+    """
+    marks = [
+        Threshold(
+            key=f"e{engagement}:estimate:{share * 100:.0f}",
+            label=f"{share:.0%} of the estimate",
+            amount=cents(estimate * share),
+        )
+        for share in ESTIMATE_SHARES
+    ]
+    marks.append(Threshold(key=f"e{engagement}:cap:{cap}", label="the cap", amount=cap))
+    return sorted(marks, key=lambda mark: mark.amount)
+
+
+def crossed(marks: list[Threshold], spent: Decimal) -> list[Threshold]:
+    """The thresholds that `spent` has reached."""
+    return [mark for mark in marks if spent >= mark.amount]
+
+
+class CostLine(BaseModel):
+    """A timesheet line as stored: who worked on which rung, how long, at what rate."""
+
+    vendor_ref: str
+    rung: str
+    role: str
+    hours: Decimal
+    rate: Decimal
+    amount: Decimal
+
+
+class InvoiceLine(BaseModel):
+    """An invoice as stored, against the rung whose hours it bills."""
+
+    vendor_ref: str
+    description: str
+    rung: str
+    amount: Decimal
+
+
+def reconcile(
+    lines: list[CostLine], invoices: list[InvoiceLine], rate_card: dict[str, Decimal]
+) -> list[str]:
+    """What does not add up: rates off the card, sums that differ, hours nobody invoiced."""
+    flags = []
+    for line in lines:
+        agreed = rate_card.get(line.role)
+        if agreed is None:
+            flags.append(
+                f"{line.vendor_ref} ({line.rung}): role '{line.role}' is not in the rate card, "
+                f"billed at {line.rate} an hour"
+            )
+        elif line.rate != agreed:
+            flags.append(
+                f"{line.vendor_ref} ({line.rung}): {line.role} billed at {line.rate} an hour; "
+                f"the rate card says {agreed}"
+            )
+        if cents(line.hours * line.rate) != line.amount:
+            flags.append(
+                f"{line.vendor_ref} ({line.rung}): {line.amount} is not {line.hours} h × "
+                f"{line.rate}"
+            )
+    for rung in sorted({line.rung for line in lines} | {i.rung for i in invoices}):
+        booked = sum((line.amount for line in lines if line.rung == rung), Decimal(0))
+        billed = sum((i.amount for i in invoices if i.rung == rung), Decimal(0))
+        if billed != booked:
+            flags.append(f"{rung}: invoiced {billed} against {booked} of timesheets")
+    return flags
+
+
+class RungBurn(BaseModel):
+    """One rung's money: its estimate, what it cost, and the running totals."""
+
+    rung: str
+    title: str
+    status: str
+    estimate: Decimal
+    actual: Decimal
+    invoiced: Decimal
+    cumulative_estimate: Decimal
+    cumulative_actual: Decimal
+
+    @property
+    def variance(self) -> Decimal:
+        """Estimate minus actual: negative means the rung overran."""
+        return self.estimate - self.actual if self.actual else Decimal(0)
+
+
+def burn(
+    rungs: list[tuple[str, str, str, Decimal]], lines: list[CostLine], invoices: list[InvoiceLine]
+) -> list[RungBurn]:
+    """Each rung's (key, title, status, estimate) with its costs, and the running totals."""
+    rows, planned, spent = [], Decimal(0), Decimal(0)
+    for key, title, status, estimate in rungs:
+        actual = sum((line.amount for line in lines if line.rung == key), Decimal(0))
+        planned, spent = planned + estimate, spent + actual
+        rows.append(
+            RungBurn(
+                rung=key,
+                title=title,
+                status=status,
+                estimate=estimate,
+                actual=actual,
+                invoiced=sum((i.amount for i in invoices if i.rung == key), Decimal(0)),
+                cumulative_estimate=planned,
+                cumulative_actual=spent,
+            )
+        )
+    return rows
+
+
+class Mark(BaseModel):
+    """A threshold and when the spend crossed it, if it has."""
+
+    label: str
+    amount: Decimal
+    crossed_at: datetime | None = None
+
+
+class BudgetFacts(BaseModel):
+    """An engagement's money as stored: its budget, rungs, costs and the thresholds crossed."""
+
+    slug: str
+    engagement: int
+    currency: str
+    estimate: Decimal
+    cap: Decimal
+    rate_card: dict[str, Decimal]
+    rungs: list[tuple[str, str, str, Decimal]]  # key, title, status, estimate
+    lines: list[CostLine]
+    invoices: list[InvoiceLine]
+    crossed_at: dict[str, datetime]  # threshold key -> when
+
+
+class BudgetReport(BaseModel):
+    """The budget table: burn per rung and in total, the forecast, thresholds and flags."""
+
+    slug: str
+    engagement: int
+    currency: str
+    estimate: Decimal
+    cap: Decimal
+    rungs: list[RungBurn]
+    status: BudgetStatus
+    marks: list[Mark]
+    flags: list[str]
+
+    @property
+    def spent(self) -> Decimal:
+        """What the vendor's timesheets booked on this engagement."""
+        return self.status.actual
+
+
+def budget_report(facts: BudgetFacts) -> BudgetReport:
+    """Burn, estimate at completion, thresholds and reconciliation flags of an engagement."""
+    rows = burn(facts.rungs, facts.lines, facts.invoices)
+    done = [r for r in rows if r.actual > 0]
+    status = budget_status(
+        planned=sum((r.estimate for r in rows), Decimal(0)),
+        earned=sum((r.estimate for r in done), Decimal(0)),
+        actual=sum((r.actual for r in rows), Decimal(0)),
+    )
+    marks = [
+        Mark(label=mark.label, amount=mark.amount, crossed_at=facts.crossed_at.get(mark.key))
+        for mark in thresholds(facts.engagement, facts.estimate, facts.cap)
+    ]
+    return BudgetReport(
+        slug=facts.slug,
+        engagement=facts.engagement,
+        currency=facts.currency,
+        estimate=facts.estimate,
+        cap=facts.cap,
+        rungs=rows,
+        status=status,
+        marks=marks,
+        flags=reconcile(facts.lines, facts.invoices, facts.rate_card),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel
 
 from models.phases import Phase
@@ -26,6 +28,7 @@ class TrialContext(BaseModel):
     engagement: int
     vendor: VendorInfo
     plan: Plan
+    cap: Decimal  # the current engagement's cap in force: the plan's, or raised at the cap gate
 
     @property
     def expectations(self) -> list[Expectation]:

@@ -27,7 +27,7 @@ TERMINAL: frozenset[Phase] = frozenset({Phase.CLOSED, Phase.ABORTED})
 ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.DRAFT: frozenset({Phase.ONBOARDING}),
     Phase.ONBOARDING: frozenset({Phase.PILOTING, Phase.EXITING}),  # exit: budget rejected
-    Phase.PILOTING: frozenset({Phase.EVALUATING}),
+    Phase.PILOTING: frozenset({Phase.EVALUATING, Phase.EXITING}),  # exit: at the budget cap
     Phase.EVALUATING: frozenset({Phase.EXPANDING, Phase.EXITING, Phase.PILOTING}),
     Phase.EXPANDING: frozenset({Phase.PILOTING}),
     Phase.EXITING: frozenset({Phase.CLOSED}),

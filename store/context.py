@@ -30,4 +30,5 @@ def load_context(*, session: Session, slug: str) -> TrialContext:
         engagement=trial.engagement,
         vendor=info,
         plan=plan,
+        cap=trial.budget_cap,
     )

@@ -28,12 +28,17 @@ class RecordedDecision(BaseModel):
     reason: str
     decided_by: str
     decided_at: datetime
+    evidence: dict[str, object] = {}
 
 
 def find_decision(*, session: Session, trial_id: int, gate: str) -> RecordedDecision | None:
     """The decision recorded at `gate`, if any."""
     row = _first_at(session, trial_id, gate)
-    return None if row is None else RecordedDecision.model_validate(row, from_attributes=True)
+    if row is None:
+        return None
+    return RecordedDecision.model_validate(
+        row.model_dump(exclude={"evidence_json"}) | {"evidence": json.loads(row.evidence_json)}
+    )
 
 
 def add_decision(

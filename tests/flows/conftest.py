@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,13 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.events import Event
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
 
 from config import Settings
 from planfile import load_plan, require_valid
@@ -78,7 +85,7 @@ def stored_trial(
 async def paused_run(name: str, since: datetime) -> FlowRun:
     """The flow run of that name started since then, once it is paused at a gate."""
     async with get_client() as client:
-        for _ in range(150):
+        for _ in range(450):  # up to 90 s: a busy machine climbs rungs slowly
             runs = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
                     name=FlowRunFilterName(any_=[name]),
@@ -90,6 +97,27 @@ async def paused_run(name: str, since: datetime) -> FlowRun:
                 return runs[0]
             await asyncio.sleep(0.2)
     raise AssertionError(f"{name} never paused")
+
+
+async def events_about(name: str, slug: str, since: datetime, expected: int) -> list[Event]:
+    """The `name` events about the trial since then, once Prefect holds `expected` of them.
+
+    Prefect sends events in the background, so this waits up to ten seconds for them;
+    it returns what there is then, more or fewer.
+    """
+    query = EventFilter(
+        event=EventNameFilter(name=[name]),
+        resource=EventResourceFilter(id=[f"trials.trial.{slug}"]),
+        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=1)),
+    )
+    events: list[Event] = []
+    async with get_client() as client:
+        for _ in range(50):
+            events = list((await client.read_events(filter=query, limit=50)).events)
+            if len(events) >= expected:
+                break
+            await asyncio.sleep(0.2)
+    return events
 
 
 @contextmanager

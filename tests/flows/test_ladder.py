@@ -68,14 +68,14 @@ async def test_an_overrunner_hits_the_budget_gate(
 ) -> None:
     slug = stored_trial(ProfileName.OVERRUNNER)
     await onboarding(slug, decisions="auto")
-    await ladder(slug, wait_seconds=30)
+    assert await ladder(slug, wait_seconds=30, decisions="auto") == "evaluating"  # rescoped
     _, rungs = rows(settings, slug)
     assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
     assert rungs[2].vendor_ref is None  # the rung the cap forbids never reaches the vendor
     with read_session(settings) as session:
         stop = session.exec(select(AuditEntry).where(AuditEntry.action == "ladder_stopped")).one()
-    assert stop.reason.startswith("at rung-3: the next rung, forecast at")
-    assert "would exceed the cap 15500" in stop.reason
+    assert stop.reason.startswith("at rung-3: over the cap 15500.00 (")
+    assert stop.reason.endswith("): rescope decided by policy")
 
 
 async def test_a_slow_vendor_leaves_the_trial_waiting_without_a_worker(

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from prefect import get_client
 from prefect.events import Event
-from prefect.events.filters import (
-    EventFilter,
-    EventNameFilter,
-    EventOccurredFilter,
-    EventResourceFilter,
-)
 from sqlmodel import col, select
 
 from config import Settings
@@ -22,24 +14,12 @@ from flows.trial import trial
 from models.tables import AuditEntry, PilotTask, RaisedEscalation, Trial
 from simulator.config import ProfileName
 from store.db import read_session
-from tests.flows.conftest import StoreTrial
+from tests.flows.conftest import StoreTrial, events_about
 
 
 async def escalation_events(slug: str, since: datetime, expected: int) -> list[Event]:
     """The escalation events about the trial since then, once Prefect has `expected` of them."""
-    query = EventFilter(
-        event=EventNameFilter(name=["trials.escalation.raised"]),
-        resource=EventResourceFilter(id=[f"trials.trial.{slug}"]),
-        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=1)),
-    )
-    events: list[Event] = []
-    async with get_client() as client:
-        for _ in range(50):
-            events = list((await client.read_events(filter=query, limit=10)).events)
-            if len(events) >= expected:
-                break
-            await asyncio.sleep(0.2)
-    return events
+    return await events_about("trials.escalation.raised", slug, since, expected)
 
 
 async def test_the_monitor_escalates_a_ghost_vendor_once(

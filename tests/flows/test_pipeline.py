@@ -73,7 +73,8 @@ async def test_an_overrunner_stops_at_the_budget_gate(
     assert rungs == ["accepted", "accepted", "stopped"] and choices == ["exit"]
     with read_session(settings) as session:
         reasons = session.exec(select(Decision.reason)).all()
-    assert any("exceeds the cap" in reason for reason in reasons)
+    assert any("over the cap 15500" in reason for reason in reasons)  # the cap gate's
+    assert any("exceeds the cap" in reason for reason in reasons)  # the evaluation's
 
 
 async def test_a_flaky_vendor_gets_there_with_retries(

@@ -35,6 +35,7 @@ DEPLOYMENTS = {
     "exit/trials",
     "monitor/trials",
     "status-report/trials",
+    "report/trials",
     "exit-check/trials",
     "exit-checks/trials",
 }

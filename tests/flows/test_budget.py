@@ -1,0 +1,164 @@
+"""Budget control against an overrunning vendor: the cap gate, its three ways on, thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from cli.main import app
+from config import Settings
+from flows.ladder import ladder
+from flows.onboarding import onboarding
+from flows.trial import trial
+from models.cap import WAITING_FOR_CAP
+from models.tables import AuditEntry, BudgetAlert, CostEntry, Decision, PilotTask, Trial, Vendor
+from simulator.config import ProfileName
+from store.db import read_session
+from tests.flows.conftest import StoreTrial, events_about, paused_run
+
+runner = CliRunner()
+THRESHOLD = "trials.budget.threshold"
+
+
+def stored(settings: Settings, slug: str) -> tuple[Trial, list[PilotTask], list[Decision]]:
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        rungs = session.exec(
+            select(PilotTask).where(PilotTask.trial_id == row.id).order_by(col(PilotTask.position))
+        ).all()
+        decisions = session.exec(select(Decision).order_by(col(Decision.id))).all()
+    return row, list(rungs), list(decisions)
+
+
+def timesheets(settings: Settings) -> Decimal:
+    with read_session(settings) as session:
+        rows = session.exec(select(CostEntry.amount).where(CostEntry.kind == "timesheet")).all()
+    return sum(rows, Decimal(0))
+
+
+def decide(*argv: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["decide", *argv])
+    return result.exit_code, result.output
+
+
+async def test_the_overrunner_stops_at_the_cap_then_climbs_on_a_raised_cap(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    since = datetime.now(UTC)
+    await onboarding(slug, decisions="auto")
+    assert await ladder(slug, wait_seconds=30, decisions="defer") == "waiting"
+
+    row, rungs, decisions = stored(settings, slug)
+    assert (row.phase, row.waiting_for) == ("piloting", WAITING_FOR_CAP)
+    assert [r.status for r in rungs] == ["accepted", "accepted", "planned"]
+    assert rungs[2].vendor_ref is None  # the rung over the cap never reached the vendor
+    assert [d.gate for d in decisions] == ["budget-approval:e1"]  # the cap's is pending
+    # 1.4 times the estimate on rungs 1 and 2 (850 + 2,460): no threshold of 13,500 yet
+    assert await events_about(THRESHOLD, slug, since, 0) == []
+
+    # What rung 3 needs: the spend, plus its estimate at the cost performance so far.
+    spent = timesheets(settings)
+    needed = spent + (rungs[2].estimate * spent / (rungs[0].estimate + rungs[1].estimate))
+    needed = needed.quantize(Decimal("0.01"))
+    assert Decimal(15500) < needed < Decimal(16500)
+    # Refused, each with nothing changed: no cap, a cap too low, a cap with another choice.
+    assert decide(slug, "raise-cap", "--reason", "worth it") == (
+        1,
+        f"Error: raise-cap needs the new cap: add --cap AMOUNT, at least {needed} USD so that "
+        "rung-3 can start.\n",
+    )
+    code, said = decide(slug, "raise-cap", "--cap", "15000", "--reason", "worth it")
+    assert code == 1 and f"does not let rung-3 start: it needs at least {needed}" in said
+    code, said = decide(slug, "rescope", "--cap", "17000", "--reason", "enough")
+    assert code == 1 and "--cap goes with raise-cap only" in said
+    code, said = decide(slug, "expand", "--reason", "great")
+    assert code == 1 and "not a choice at the budget-cap gate" in said
+    assert stored(settings, slug)[2] == decisions
+
+    code, said = decide(
+        slug, "raise-cap", "--cap", "16500", "--reason", "L1 cover is worth it", "--by", "Dana"
+    )
+    assert code == 0, said
+    assert "recorded at budget-cap:e1:rung-3, and the next ladder run applies it" in said
+    assert await ladder(slug, wait_seconds=30, decisions="defer") == "evaluating"
+
+    row, rungs, decisions = stored(settings, slug)
+    assert row.budget_cap == Decimal("16500.00") and row.waiting_for is None
+    assert [r.status for r in rungs][:2] == ["accepted", "accepted"]
+    assert rungs[2].vendor_ref is not None  # climbed
+    cap = decisions[-1]
+    assert (cap.gate, cap.choice, cap.recommendation, cap.decided_by) == (
+        "budget-cap:e1:rung-3",
+        "raise-cap",
+        "rescope",
+        "Dana",
+    )
+    assert json.loads(cap.evidence_json)["new_cap"] == "16500"
+    with read_session(settings) as session:
+        raised = session.exec(select(AuditEntry).where(AuditEntry.action == "cap_raised")).one()
+        alerts = session.exec(select(BudgetAlert).order_by(col(BudgetAlert.id))).all()
+    assert raised.reason.startswith("cap 15500.00 -> 16500")
+    # rung 3 took the spend past 50%, 80% and 100% of the estimate, not the raised cap
+    assert [a.key for a in alerts] == ["e1:estimate:50", "e1:estimate:80", "e1:estimate:100"]
+    assert all(a.emitted_at is not None for a in alerts)
+
+    assert await ladder(slug, wait_seconds=30) == "evaluating"  # a rerun announces nothing
+    events = await events_about(THRESHOLD, slug, since, 4)
+    assert sorted(e.payload["threshold"] for e in events) == [
+        "e1:estimate:100",
+        "e1:estimate:50",
+        "e1:estimate:80",
+    ]
+    spent = {Decimal(e.payload["spent"]) for e in events}
+    assert len(spent) == 1 and spent.pop() > Decimal("13500")
+
+
+async def test_ask_pauses_at_the_cap_until_trials_decide_rescopes(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    await onboarding(slug, decisions="auto")
+    since = datetime.now(UTC)
+    running = asyncio.create_task(ladder(slug, wait_seconds=30, decision_timeout=120))
+    run = await paused_run(f"ladder-{slug}", since)
+    assert run.state is not None
+    assert run.state.state_details.pause_key == "budget-cap-e1-rung-3"
+    answered = await asyncio.to_thread(
+        runner.invoke, app, ["decide", slug, "rescope", "--reason", "judge the two rungs done"]
+    )
+    assert answered.exit_code == 0, answered.output
+    assert f"Resumed ladder-{slug}" in answered.stdout
+    assert await asyncio.wait_for(running, 30) == "evaluating"
+
+    row, rungs, decisions = stored(settings, slug)
+    assert (row.phase, row.waiting_for, row.budget_cap) == ("evaluating", None, Decimal("15500"))
+    assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
+    assert rungs[2].vendor_ref is None
+    assert (decisions[-1].choice, decisions[-1].reason) == ("rescope", "judge the two rungs done")
+    with read_session(settings) as session:
+        base = session.exec(select(Vendor.base_url)).one().rstrip("/")
+    ledger = httpx.get(f"{base}/admin/ledger").json()
+    assert ledger["effects"]["work_items"] == 2
+
+
+async def test_exit_at_the_cap_runs_the_exit_plan(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    assert await trial(slug, decisions="defer", wait_seconds=30) == "waiting"  # for approval
+    assert decide(slug, "approve", "--reason", "covered")[0] == 0
+    assert await trial(slug, decisions="defer", wait_seconds=30) == "waiting"  # at the cap
+    assert stored(settings, slug)[0].waiting_for == WAITING_FOR_CAP
+    code, said = decide(slug, "exit", "--reason", "the overrun is a pattern")
+    assert code == 0, said
+    assert await trial(slug, decisions="defer", wait_seconds=30) == "closed"
+    row, rungs, decisions = stored(settings, slug)
+    assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
+    assert [d.choice for d in decisions] == ["approve", "exit"]
