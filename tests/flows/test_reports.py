@@ -105,14 +105,15 @@ def test_reports_refuse_an_unknown_trial_and_one_never_started(
     settings: Settings, stored_trial: StoreTrial, tmp_path: Path
 ) -> None:
     draft = stored_trial()
+    out = tmp_path / "reports"
     for command in ("report", "budget"):
-        unknown = runner.invoke(app, [command, "no-such-trial", "--out", str(tmp_path)])
+        unknown = runner.invoke(app, [command, "no-such-trial", "--out", str(out)])
         assert unknown.exit_code == 1
         assert unknown.output.startswith("Error: No trial 'no-such-trial' in the store.")
-    never = runner.invoke(app, ["report", draft, "--out", str(tmp_path)])
+    never = runner.invoke(app, ["report", draft, "--out", str(out)])
     assert never.exit_code == 1 and "Traceback" not in never.output
     assert f"Trial '{draft}' has not started, so there is nothing to report yet" in never.output
-    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert not out.exists()  # nothing written
     with read_session(settings) as session:
         assert session.exec(select(Trial.phase)).one() == "draft"
-        assert session.exec(select(AuditEntry)).all() == []
+        assert [a.action for a in session.exec(select(AuditEntry))] == ["created"]
