@@ -7,6 +7,8 @@ deployment publishes the same report to the Prefect UI as artifacts).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config import get_settings
+from models.errors import TrialsError
 
 if TYPE_CHECKING:
     from models.budget import BudgetReport
@@ -51,9 +54,10 @@ def budget(trial: TrialArg, out: OutOption = None, as_json: JsonFlag = False) ->
     with read_session(get_settings()) as session:
         report = budget_report(budget_facts(session=session, slug=trial))
     folder = out or _reports_folder()
-    folder.mkdir(parents=True, exist_ok=True)
     chart = folder / chart_name(trial)
-    chart.write_bytes(burn_chart(report))
+    with _writable(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        chart.write_bytes(burn_chart(report))
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json") | {"chart": str(chart)}, indent=2))
         return
@@ -74,13 +78,27 @@ def report(trial: TrialArg, out: OutOption = None) -> None:
 
     with read_session(get_settings()) as session:
         gathered = gather(session=session, slug=trial)
-    paths = write(render(gathered), out or _reports_folder(), trial)
+    folder = out or _reports_folder()
+    with _writable(folder):
+        paths = write(render(gathered), folder, trial)
     for kind, path in zip(("HTML", "Markdown", "Burn chart"), paths, strict=True):
         typer.echo(f"{kind}: {path}")
 
 
 def _reports_folder() -> Path:
     return get_settings().data_dir / "reports"
+
+
+@contextmanager
+def _writable(folder: Path) -> Iterator[None]:
+    """A folder that cannot be written to, said in one paragraph."""
+    try:
+        yield
+    except OSError as exc:
+        raise TrialsError(
+            f"Cannot write the report files into {folder}: {exc.strerror or exc}. Choose a "
+            "folder you can write to with --out DIR."
+        ) from None
 
 
 def _budget_tables(report: BudgetReport) -> None:

@@ -76,12 +76,18 @@ async def ladder(
     progress = await start_progress(slug, f"{len(rungs)} rungs to climb")
     gate = await read_gate_inputs(trial)
     for number, rung in enumerate(rungs):
-        stop = cap_request(trial, rung.rung_key, rung.estimate, gate.spent, gate.earned)
+        # A rung already sent (a rerun after a crash) is under way: the gate is before sending.
+        stop = (
+            None
+            if rung.vendor_ref
+            else cap_request(trial, rung.rung_key, rung.estimate, gate.spent, gate.earned)
+        )
         if stop is not None:
-            if not await settle_cap(stop, decisions, decision_timeout, how_to_wait(decisions)):
+            first = trial.waiting_for != WAITING_FOR_CAP  # announced once, when it stops here
+            how = how_to_wait(decisions)
+            if not await settle_cap(stop, decisions, decision_timeout, how, first_stop=first):
                 return WAITING  # nobody decided (in time): the trial waits for `trials decide`
-            choice = await apply_cap_decision_at(slug, stop.gate, rung)
-            await set_waiting(slug, None)
+            choice = await apply_cap_decision_at(slug, stop.gate, rung)  # and stops waiting
             if choice != CapChoice.RAISE_CAP:
                 return (await load_trial(slug)).phase  # rescoped to evaluation, or exiting
             trial = await load_trial(slug)  # with the raised cap
@@ -126,7 +132,7 @@ async def open_cap_gate(slug: str) -> CapRequest | None:
     """The cap gate the trial's ladder stopped at, worked out again from the store."""
     trial = await load_trial(slug)
     rungs = await rungs_to_climb(trial)
-    if not rungs:
+    if not rungs or rungs[0].vendor_ref:
         return None
     gate = await read_gate_inputs(trial)
     return cap_request(trial, rungs[0].rung_key, rungs[0].estimate, gate.spent, gate.earned)
@@ -154,19 +160,23 @@ async def _announce_crossings(trial: TrialContext, spent: Decimal) -> None:
         await mark_announced(alerts)
 
 
-async def settle_cap(request: CapRequest, decisions: str, timeout: int, how: str) -> bool:
+async def settle_cap(
+    request: CapRequest, decisions: str, timeout: int, how: str, *, first_stop: bool = False
+) -> bool:
     """Have a decision on record at the budget-cap gate; False while nobody has decided.
 
     The run that reaches the gate asks; under a deployment, the trial's own run suspends
-    at it instead (`flows.trial`).
+    at it instead (`flows.trial`). On the `first_stop` there (the trial was not waiting at
+    the gate yet), `trials.budget.gate` is emitted first.
     """
     if await decision_on_record(request.trial_id, request.gate) is not None:
         return True
-    announce(
-        "trials.budget.gate",
-        request.slug,
-        {"rung": request.rung, "gate": request.gate, "reason": request.rationale},
-    )
+    if first_stop:
+        announce(
+            "trials.budget.gate",
+            request.slug,
+            {"rung": request.rung, "gate": request.gate, "reason": request.rationale},
+        )
     if decisions == "auto":
         answer: CapInput | None = CapInput(
             choice=request.advice, reason=request.rationale, decided_by=POLICY

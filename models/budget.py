@@ -182,7 +182,7 @@ def reconcile(
     for rung in sorted({line.rung for line in lines} | {i.rung for i in invoices}):
         booked = sum((line.amount for line in lines if line.rung == rung), Decimal(0))
         billed = sum((i.amount for i in invoices if i.rung == rung), Decimal(0))
-        if billed != booked:
+        if billed and billed != booked:  # nothing invoiced yet is not a discrepancy
             flags.append(f"{rung}: invoiced {billed} against {booked} of timesheets")
     return flags
 

@@ -19,6 +19,7 @@ from models.gates import over_cap
 from models.phases import Phase
 
 WAITING_FOR_CAP = "decision at the budget cap"
+CENT = Decimal("0.01")
 
 
 class CapChoice(StrEnum):
@@ -113,6 +114,8 @@ def check_new_cap(request: CapRequest, choice: CapChoice, new_cap: str | Decimal
         amount = Decimal(str(new_cap))
     except InvalidOperation:
         raise TrialsError(f"--cap {new_cap!r} is not an amount: write e.g. --cap 17000.") from None
+    if amount.is_finite() and amount != amount.quantize(CENT):
+        raise TrialsError(f"--cap {new_cap} has parts of a cent: write it in cents, e.g. 17000.50.")
     if not amount.is_finite() or amount < request.needed:
         raise TrialsError(
             f"A cap of {new_cap} {request.currency} does not let {request.rung} start: it needs "

@@ -29,6 +29,7 @@ class TrialContext(BaseModel):
     vendor: VendorInfo
     plan: Plan
     cap: Decimal  # the current engagement's cap in force: the plan's, or raised at the cap gate
+    waiting_for: str | None = None  # what the trial waited for when it was loaded
 
     @property
     def expectations(self) -> list[Expectation]:

@@ -55,7 +55,8 @@ class RungRecord(BaseModel):
     due_in_days: int
     status: str
     submitted_at: datetime | None = None
-    completed_at: datetime | None = None
+    completed_at: datetime | None = None  # on the vendor's clock
+    recorded_at: datetime | None = None  # the delivery, as the engine recorded it
 
     @property
     def done(self) -> bool:
@@ -194,9 +195,9 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
         facts.overrides,
         card,
         {e.id: expectation_area(e, facts.plan.authority) for e in terms.expectations},
-        {e.id: came_due_at(e, {r.key: r.completed_at for r in done}) for e in terms.expectations},
+        {e.id: came_due_at(e, {r.key: r.recorded_at for r in done}) for e in terms.expectations},
     )
-    advice = temper(advice, card, index, facts.plan.gates)
+    advice = temper(advice, card, index, facts.plan.gates, over_budget=budget.forecast > facts.cap)
     context = _context(budget, facts.cap, facts.currency, schedule, days_late, index)
     return Evaluation(
         slug=facts.slug,

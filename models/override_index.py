@@ -112,7 +112,8 @@ def override_index(
 def came_due_at(
     expectation: Expectation, completed: Mapping[str, datetime | None]
 ) -> datetime | None:
-    """When an expectation came due: its rung's completion, or the end of its holds_by day."""
+    """When an expectation came due: its rung's delivery, as the engine recorded it (on the
+    clock the directives are dated by), or the end of its holds_by day."""
     if expectation.holds_from is not None:
         when = completed.get(expectation.holds_from)
         return None if when is None else _aware(when)
@@ -121,7 +122,12 @@ def came_due_at(
 
 
 def temper(
-    advice: Recommendation, card: Scorecard, index: OverrideIndex, gates: Gates
+    advice: Recommendation,
+    card: Scorecard,
+    index: OverrideIndex,
+    gates: Gates,
+    *,
+    over_budget: bool = False,
 ) -> Recommendation:
     """Say which misses follow the client's overrides, and do not exit on those misses alone.
 
@@ -130,7 +136,8 @@ def temper(
     expectations the client overrode the vendor on before they came due, the
     recommendation is to extend instead: one more rung with the vendor choosing its own
     methods shows whether the vendor, or the client's instructions, caused the misses.
-    A recommendation to exit for the budget's sake is left as it is.
+    A recommendation to exit is left as it is when the forecast is `over_budget` too: the
+    vendor's methods cannot be judged on a rung the cap does not allow.
     """
     if not index.misses:
         return advice
@@ -138,7 +145,8 @@ def temper(
     rationale = [_blame(line, caused) for line in advice.rationale]
     choice = advice.choice
     score = card.score
-    if choice is Choice.EXIT and score is not None and score < gates.exit_below_score:
+    low = score is not None and score < gates.exit_below_score
+    if choice is Choice.EXIT and low and not over_budget:
         rest = _score_without(card, set(caused))
         if rest is None or rest >= gates.exit_below_score:
             choice = Choice.EXTEND

@@ -77,7 +77,10 @@ class PilotTask(SQLModel, table=True):
     vendor_ref: str | None = Field(default=None, max_length=200)
     idempotency_key: str = Field(max_length=200, unique=True)
     submitted_at: datetime | None = _when(default=None)
-    completed_at: datetime | None = _when(default=None)
+    completed_at: datetime | None = _when(default=None)  # on the vendor's clock
+    # When the engine recorded the delivery, on its own clock: what the client's
+    # directives (dated on that clock) are compared with.
+    recorded_at: datetime | None = _when(default=None)
 
 
 class Expectation(SQLModel, table=True):

@@ -94,6 +94,10 @@ def _met(met: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "not due"}[met]
 
 
+MARKUP = str.maketrans({c: f"\\{c}" for c in "\\|[]<>`*!"})
+
+
 def _cell(text: str | None) -> str:
-    """Text made safe for a Markdown table cell: no pipe, no line break."""
-    return "–" if not text else " ".join(text.split()).replace("|", "\\|")
+    """Free text (from the plan, a person or the vendor) as plain words in a table cell:
+    one line, and no pipe, link, image or code span of its own."""
+    return "–" if not text else " ".join(text.split()).translate(MARKUP)

@@ -18,7 +18,7 @@ from models.tables import AuditEntry, BudgetAlert, CostEntry, PilotTask, Trial, 
 from store.decisions import find_decision
 from store.ladder import stop_rung
 from store.phases import change_phase
-from store.trials import get_trial
+from store.trials import get_trial, set_waiting_for
 
 
 class AlertView(BaseModel):
@@ -149,6 +149,8 @@ def raise_cap(*, session: Session, slug: str, new_cap: Decimal, actor: str, reas
 def apply_cap_decision(*, session: Session, slug: str, gate: str, rung_id: int, actor: str) -> str:
     """Do what the decision at the cap gate says, in one transaction; the choice.
 
+    The trial stops waiting at the gate in the same transaction.
+
     Raise the cap (the ladder then climbs the rung), or stop the ladder at the rung and
     move the trial to evaluation (rescope) or to its exit.
     """
@@ -159,6 +161,7 @@ def apply_cap_decision(*, session: Session, slug: str, gate: str, rung_id: int, 
         raise StoreError(f"Trial '{slug}' has no decision at {gate} to apply.")
     choice = CapChoice(decision.choice)
     why = f"{gate}: {choice} decided by {decision.decided_by}: {decision.reason}"
+    set_waiting_for(session=session, slug=slug, what=None)
     if choice is CapChoice.RAISE_CAP:
         raise_cap(
             session=session,

@@ -31,4 +31,5 @@ def load_context(*, session: Session, slug: str) -> TrialContext:
         vendor=info,
         plan=plan,
         cap=trial.budget_cap,
+        waiting_for=trial.waiting_for,
     )

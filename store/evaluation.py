@@ -44,6 +44,7 @@ def evaluation_facts(*, session: Session, slug: str) -> EvaluationFacts:
                 status=r.status,
                 submitted_at=r.submitted_at,
                 completed_at=r.completed_at,
+                recorded_at=r.recorded_at,
             )
             for r in rungs
         ],
@@ -78,10 +79,18 @@ def timesheet_total(*, session: Session, rung_ids: list[int]) -> Decimal:
 
 
 def overrides(*, session: Session, trial_id: int) -> list[Override]:
-    """The client's directives that entered the vendor's areas, oldest first."""
+    """The client's directives that entered the vendor's areas and reached it, oldest first.
+
+    One never forwarded (the vendor was unreachable, and nobody ran the command again)
+    did not change how the vendor worked, so it does not count.
+    """
     rows = session.exec(
         select(Directive)
-        .where(Directive.trial_id == trial_id, Directive.classification == Classification.OVERRIDE)
+        .where(
+            Directive.trial_id == trial_id,
+            Directive.classification == Classification.OVERRIDE,
+            col(Directive.vendor_ref).is_not(None),
+        )
         .order_by(col(Directive.issued_at), col(Directive.id))
     )
     return [
@@ -98,7 +107,9 @@ def overrides(*, session: Session, trial_id: int) -> list[Override]:
 
 
 def directive_count(*, session: Session, trial_id: int) -> int:
-    """How many directives the client gave in the trial, overrides included."""
+    """How many directives the client gave the vendor in the trial, overrides included."""
     return session.exec(
-        select(func.count()).select_from(Directive).where(Directive.trial_id == trial_id)
+        select(func.count())
+        .select_from(Directive)
+        .where(Directive.trial_id == trial_id, col(Directive.vendor_ref).is_not(None))
     ).one()

@@ -69,6 +69,7 @@ def set_rung_status(
         rung.submitted_at = rung.submitted_at or at or utcnow()
     if status == "delivered":
         rung.completed_at = rung.completed_at or at or utcnow()
+        rung.recorded_at = rung.recorded_at or utcnow()
     session.add(rung)
 
 

@@ -148,3 +148,14 @@ async def test_an_override_heavy_trial_shows_the_index_and_is_not_blamed_on_the_
     assert "| tooling | 1 | 0 | 1 | 0 | - |" in markdown
     assert "Recommendation: **extend**" in markdown
     assert "not the vendor's own choices" in markdown
+
+    # The trial report lists every directive with its answer, and the override index.
+    out = settings.data_dir / "out"
+    written = runner.invoke(app, ["report", slug, "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    report = (out / f"{slug}.md").read_text()
+    section = report.split("## Directives and overrides")[1].split("## Decisions")[0]
+    assert section.count("| override |") == 5 and section.count("| directive |") == 1
+    assert section.count("| pushed_back: ") == 3 and section.count("| accepted: ") == 3
+    assert "Override index: 5 of 6 directives entered the vendor's areas (83%)" in report
+    assert "missed `reopen-rate` after the client overrode the vendor on implementation" in report

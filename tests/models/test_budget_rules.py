@@ -51,6 +51,7 @@ def test_a_line_at_a_rate_off_the_card_is_flagged() -> None:
         "rung-2: invoiced 1000.00 against 960.00 of timesheets",
     ]
     assert reconcile(lines[:1], [invoices[0].model_copy(update={"amount": D(570)})], CARD) == []
+    assert reconcile(lines[:1], [], CARD) == []  # not invoiced yet is no discrepancy
 
 
 def test_burn_runs_per_rung_and_in_total() -> None:
@@ -90,6 +91,7 @@ def test_a_raised_cap_must_let_the_rung_start() -> None:
         (CapChoice.RAISE_CAP, "16064.44", "does not let rung-3 start: it needs at least 16064.45"),
         (CapChoice.RAISE_CAP, "lots", "is not an amount"),
         (CapChoice.RAISE_CAP, "NaN", "does not let rung-3 start"),
+        (CapChoice.RAISE_CAP, "17000.005", "has parts of a cent"),
         (CapChoice.EXIT, "20000", "--cap goes with raise-cap only"),
     ]:
         with pytest.raises(TrialsError, match=said):

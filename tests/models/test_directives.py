@@ -166,6 +166,19 @@ def test_misses_that_follow_overrides_turn_an_exit_into_an_extension() -> None:
     assert "extend rather than exit" in text and "score is 100%" in text
 
 
+def test_an_exit_the_budget_forces_too_is_not_softened() -> None:
+    overrides = [
+        override("staffing", 1, Outcome.ACCEPTED),
+        override("implementation approach", 1, None),
+    ]
+    measured = {"first_response": D(45), "reopen_rate": D(45), "resolution_time": D(20)}
+    card, index = index_for(measured, overrides, directives=2)
+    advice = recommend(card, GATES, D(3000), D(2000), has_expansion=True)  # over the cap
+    tempered = temper(advice, card, index, GATES, over_budget=True)
+    assert tempered.choice is Choice.EXIT
+    assert any("follows the client's overrides" in line for line in tempered.rationale)
+
+
 def test_the_vendors_own_misses_still_lead_to_exit() -> None:
     overrides = [override("staffing", 1, Outcome.ACCEPTED)]
     measured = {"first_response": D(45), "reopen_rate": D(45), "resolution_time": D(45)}

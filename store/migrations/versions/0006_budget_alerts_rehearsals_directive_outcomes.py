@@ -1,4 +1,5 @@
-"""Budget alerts, exit rehearsals, and a directive's justification and outcome.
+"""Budget alerts, exit rehearsals, a directive's justification and outcome, and when the
+engine recorded a rung's delivery.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,9 +55,13 @@ def upgrade() -> None:
             sa.Column("justification", sa.Text(), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("outcome", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("pilot_task", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pilot_task", schema=None) as batch_op:
+        batch_op.drop_column("recorded_at")
     with op.batch_alter_table("directive", schema=None) as batch_op:
         batch_op.drop_column("outcome")
         batch_op.drop_column("justification")
