@@ -165,24 +165,18 @@ def _approval_gate(slug: str, choice: str) -> OpenGate:
 
 def _cap_gate(slug: str, choice: str, cap: str | None) -> OpenGate | None:
     """The budget-cap gate, if the ladder stopped at one, once `choice` (and --cap) fit it."""
-    from models.cap import cap_request, check_new_cap, parse_cap_choice
-    from store.context import load_context
+    from models.cap import check_new_cap, parse_cap_choice
+    from store.budget import cap_stop
     from store.db import read_session
-    from store.ladder import gate_inputs, open_rungs
 
     with read_session(get_settings()) as session:
-        trial = load_context(session=session, slug=slug)
-        rungs = open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
-        spend = gate_inputs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
-    if not rungs:
-        return None
-    request = cap_request(trial, rungs[0].rung_key, rungs[0].estimate, spend.spent, spend.earned)
+        request = cap_stop(session=session, slug=slug)
     if request is None:
         return None
     check_new_cap(request, parse_cap_choice(choice), cap)
     return OpenGate(
         slug=slug,
-        trial_id=trial.trial_id,
+        trial_id=request.trial_id,
         gate=request.gate,
         flow="ladder",
         recommendation=request.advice,

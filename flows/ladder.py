@@ -128,16 +128,6 @@ async def ladder(
     return Phase.EVALUATING
 
 
-async def open_cap_gate(slug: str) -> CapRequest | None:
-    """The cap gate the trial's ladder stopped at, worked out again from the store."""
-    trial = await load_trial(slug)
-    rungs = await rungs_to_climb(trial)
-    if not rungs or rungs[0].vendor_ref:
-        return None
-    gate = await read_gate_inputs(trial)
-    return cap_request(trial, rungs[0].rung_key, rungs[0].estimate, gate.spent, gate.earned)
-
-
 async def _announce_crossings(trial: TrialContext, spent: Decimal) -> None:
     """Announce each budget threshold the spend has crossed, once: recorded, emitted, noted."""
     marks = crossed(thresholds(trial.engagement, trial.budget.estimate, trial.cap), spent)

@@ -9,10 +9,11 @@ from flows.evaluation import evaluation, settle_decision
 from flows.exit import exit_trial
 from flows.expansion import expansion
 from flows.gates import SUSPEND
-from flows.ladder import WAITING, ladder, open_cap_gate, settle_cap
+from flows.ladder import WAITING, ladder, settle_cap
 from flows.onboarding import onboarding, settle_budget
 from models.approval import budget_request
 from models.phases import TERMINAL, Phase
+from tasks.budget import read_cap_stop
 from tasks.evaluation import assess
 from tasks.reporting import label_run
 from tasks.trial_state import load_trial
@@ -71,7 +72,7 @@ async def _suspend_at_gate(slug: str) -> bool:
         return await settle_budget(request, "ask", 0, SUSPEND)
     if trial.phase is Phase.EVALUATING:  # at the evaluation's decision
         return await settle_decision(await assess(slug), "ask", 0, SUSPEND)
-    if trial.phase is Phase.PILOTING and (stop := await open_cap_gate(slug)) is not None:
+    if trial.phase is Phase.PILOTING and (stop := await read_cap_stop(slug)) is not None:
         return await settle_cap(stop, "ask", 0, SUSPEND)  # at the budget cap
     return False  # waiting for the vendor: the monitor carries it on
 

@@ -103,6 +103,14 @@ def forecast_cost(estimate: Decimal, earned: Decimal, actual: Decimal) -> Decima
     return cents(estimate * actual / earned)
 
 
+DONE = frozenset({"delivered", "accepted"})
+
+
+def rung_done(status: str, completed_at: datetime | None) -> bool:
+    """Delivered or accepted; a rung stopped at the gate after its delivery counts too."""
+    return status in DONE or (status == "stopped" and completed_at is not None)
+
+
 # Shares of the estimate at which spend is announced, beside 100% of the cap.
 ESTIMATE_SHARES = (Decimal("0.5"), Decimal("0.8"), Decimal("1"))
 
@@ -246,6 +254,7 @@ class BudgetFacts(BaseModel):
     cap: Decimal
     rate_card: dict[str, Decimal]
     rungs: list[tuple[str, str, str, Decimal]]  # key, title, status, estimate
+    done: list[str]  # the rungs done, as the evaluation counts them
     lines: list[CostLine]
     invoices: list[InvoiceLine]
     crossed_at: dict[str, datetime]  # threshold key -> when
@@ -273,10 +282,9 @@ class BudgetReport(BaseModel):
 def budget_report(facts: BudgetFacts) -> BudgetReport:
     """Burn, estimate at completion, thresholds and reconciliation flags of an engagement."""
     rows = burn(facts.rungs, facts.lines, facts.invoices)
-    done = [r for r in rows if r.actual > 0]
     status = budget_status(
         planned=sum((r.estimate for r in rows), Decimal(0)),
-        earned=sum((r.estimate for r in done), Decimal(0)),
+        earned=sum((r.estimate for r in rows if r.rung in facts.done), Decimal(0)),
         actual=sum((r.actual for r in rows), Decimal(0)),
     )
     marks = [

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from models.budget import BudgetStatus, budget_status
+from models.budget import BudgetStatus, budget_status, rung_done
 from models.errors import PlanError, TransitionError, TrialsError
 from models.gates import Choice, Recommendation, recommend
 from models.override_index import (
@@ -23,7 +23,6 @@ from models.phases import Phase
 from models.plan import Budget, Expectation, Gates, Plan, Rung
 from models.scoring import ScoreLine, scorecard
 
-DONE = frozenset({"delivered", "accepted"})
 WAITING_FOR_DECISION = "decision at evaluation"
 DECISION_MODES = ("ask", "auto", "defer")
 PHASE_AFTER: dict[Choice, Phase] = {
@@ -61,7 +60,7 @@ class RungRecord(BaseModel):
     @property
     def done(self) -> bool:
         """Delivered or accepted; a rung stopped at the gate after its delivery counts too."""
-        return self.status in DONE or (self.status == "stopped" and self.completed_at is not None)
+        return rung_done(self.status, self.completed_at)
 
 
 class EvaluationFacts(BaseModel):

@@ -9,14 +9,15 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.budget import BudgetFacts, CostLine, InvoiceLine, Threshold
-from models.cap import PHASE_AFTER_CAP, CapChoice
+from models.budget import BudgetFacts, CostLine, InvoiceLine, Threshold, rung_done
+from models.cap import PHASE_AFTER_CAP, CapChoice, CapRequest, cap_request
 from models.errors import StoreError
 from models.phases import Phase
 from models.plan import Plan
 from models.tables import AuditEntry, BudgetAlert, CostEntry, PilotTask, Trial, utcnow
+from store.context import load_context
 from store.decisions import find_decision
-from store.ladder import stop_rung
+from store.ladder import gate_inputs, open_rungs, stop_rung
 from store.phases import change_phase
 from store.trials import get_trial, set_waiting_for
 
@@ -56,6 +57,7 @@ def budget_facts(*, session: Session, slug: str) -> BudgetFacts:
         cap=trial.budget_cap,
         rate_card=Plan.model_validate_json(trial.plan_json).rate_card,
         rungs=[(r.rung_key, r.title, r.status, r.estimate) for r in rungs],
+        done=[r.rung_key for r in rungs if rung_done(r.status, r.completed_at)],
         lines=[
             CostLine(
                 vendor_ref=c.vendor_ref or f"cost-{c.id}",
@@ -180,3 +182,16 @@ def apply_cap_decision(*, session: Session, slug: str, gate: str, rung_id: int, 
         stop_rung(session=session, rung_id=rung_id, actor=actor, reasons=[stop])
     change_phase(session=session, slug=slug, to=PHASE_AFTER_CAP[choice], actor=actor, reason=why)
     return choice
+
+
+def cap_stop(*, session: Session, slug: str) -> CapRequest | None:
+    """The cap gate the trial's ladder stopped at, worked out again from the store.
+
+    The next open rung, not sent yet, whose forecast cost the cap leaves no room for.
+    """
+    trial = load_context(session=session, slug=slug)
+    rungs = open_rungs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
+    if not rungs or rungs[0].vendor_ref:
+        return None
+    spend = gate_inputs(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
+    return cap_request(trial, rungs[0].rung_key, rungs[0].estimate, spend.spent, spend.earned)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.evaluation import DONE
+from models.budget import DONE
 from models.monitor import Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
 from models.status import TrialStatus

@@ -9,15 +9,17 @@ from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
 from models.budget import Threshold
+from models.cap import CapRequest
 from models.context import TrialContext
 from store.budget import (
     AlertView,
     apply_cap_decision,
+    cap_stop,
     mark_alerts_announced,
     record_alerts,
     unannounced_alerts,
 )
-from store.db import write_session
+from store.db import read_session, write_session
 from store.ladder import RungView
 
 
@@ -52,3 +54,10 @@ async def apply_cap_decision_at(slug: str, gate: str, rung: RungView) -> str:
         return apply_cap_decision(
             session=session, slug=slug, gate=gate, rung_id=rung.id, actor=get_settings().actor
         )
+
+
+@task(cache_policy=NO_CACHE)
+async def read_cap_stop(slug: str) -> CapRequest | None:
+    """The cap gate the trial's ladder stopped at, if it stopped at one."""
+    with read_session() as session:
+        return cap_stop(session=session, slug=slug)
