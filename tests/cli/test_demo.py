@@ -34,3 +34,16 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
     assert "│ 1/3 " in lines["poor"]
     assert "closed (engagement 1)" in lines["overrunner"] and "│ 2/3 " in lines["overrunner"]
     assert "at rung-3: over the cap 15500.00 (" in lines["overrunner"]
+
+    # What the demo leaves behind can be budgeted and reported, each trial.
+    slugs = [line.split("│")[2].strip() for line in lines.values() if "demo-" in line]
+    assert len(slugs) == 3
+    for slug in slugs:
+        for command in ("budget", "report"):
+            shown = subprocess.run(
+                [str(trials), command, slug], env=env, capture_output=True, text=True, timeout=120
+            )
+            assert shown.returncode == 0, shown.stdout + shown.stderr
+            assert "Traceback" not in shown.stderr
+        html = settings.data_dir / "reports" / f"{slug}.html"
+        assert "<h2>Budget</h2>" in html.read_text() and 'alt="burn chart"' in html.read_text()

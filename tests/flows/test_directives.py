@@ -146,7 +146,9 @@ async def test_an_override_heavy_trial_shows_the_index_and_is_not_blamed_on_the_
     assert "| staffing | 2 | 1 | 1 | 0 | first-response |" in markdown
     assert "| implementation approach | 2 | 1 | 1 | 0 | reopen-rate |" in markdown
     assert "| tooling | 1 | 0 | 1 | 0 | - |" in markdown
-    assert "Recommendation: **extend**" in markdown
+    # The latest evaluation comes after the extension: the extra rung takes the forecast
+    # over the cap, and an exit the budget forces is not softened by the overrides.
+    assert "Recommendation: **exit**" in markdown and "cap 15500.00)" in markdown
     assert "not the vendor's own choices" in markdown
 
     # The trial report lists every directive with its answer, and the override index.

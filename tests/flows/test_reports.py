@@ -36,7 +36,7 @@ def overran(stored_trial: StoreTrial) -> str:
     return stored_trial(ProfileName.OVERRUNNER)
 
 
-async def test_budget_shows_the_burn_and_draws_the_chart(
+async def test_budget_and_report_of_an_overrun_trial(
     settings: Settings, overran: str, tmp_path: Path
 ) -> None:
     assert await trial(overran, decisions="auto", wait_seconds=30) == "closed"
@@ -59,11 +59,7 @@ async def test_budget_shows_the_burn_and_draws_the_chart(
     assert table.exit_code == 0, table.output
     assert "Estimate at completion" in table.stdout and "50% of the estimate" in table.stdout
 
-
-async def test_report_writes_html_and_markdown_with_every_section(
-    settings: Settings, overran: str, tmp_path: Path
-) -> None:
-    assert await trial(overran, decisions="auto", wait_seconds=30) == "closed"
+    # The report of the same trial: one run of the pipeline serves both, to save time.
     written = runner.invoke(app, ["report", overran, "--out", str(tmp_path)])
     assert written.exit_code == 0, written.output
     html = (tmp_path / f"{overran}.html").read_text()
@@ -82,9 +78,7 @@ async def test_report_writes_html_and_markdown_with_every_section(
     assert base64.b64decode(inline) == (tmp_path / f"{overran}-burn.png").read_bytes()
     assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
 
-
-async def test_the_report_reaches_prefect_as_artifacts(settings: Settings, overran: str) -> None:
-    assert await trial(overran, decisions="auto", wait_seconds=30) == "closed"
+    # The report flow writes the same files and publishes them to Prefect.
     paths = [Path(p) for p in await report(overran)]
     assert [p.name for p in paths] == [f"{overran}.html", f"{overran}.md", f"{overran}-burn.png"]
     assert paths[0].parent == settings.data_dir / "reports"
@@ -95,8 +89,9 @@ async def test_the_report_reaches_prefect_as_artifacts(settings: Settings, overr
             )
         )
     by_key = {a.key: a for a in found}
-    markdown = str(by_key[f"report-{overran}"].data)
-    assert "## Budget" in markdown and "![burn chart](data:image/png;base64," in markdown
+    published = str(by_key[f"report-{overran}"].data)
+    assert published.startswith(markdown.split("## Budget")[0].split(" · report of ")[0])
+    assert "## Budget" in published and "![burn chart](data:image/png;base64," in published
     assert str(by_key[f"burn-chart-{overran}"].data).startswith("[")  # a link artifact
     assert paths[2].resolve().as_uri() in str(by_key[f"burn-chart-{overran}"].data)
 
