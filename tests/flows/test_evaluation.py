@@ -122,6 +122,7 @@ def piloted(settings: Settings, slug: str, metrics: dict[str, list[tuple[str, st
                     classification=kind,
                     issued_by="it-lead",
                     idempotency_key=f"directive:{n}",
+                    vendor_ref=f"dir-{n}",  # forwarded: the vendor has it
                 )
             )
 
