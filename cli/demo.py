@@ -116,7 +116,8 @@ def _store(folder: Path, profile: str, url: str, slug: str) -> str:
 def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
     from rich.table import Table
 
-    from cli.render import console, money
+    from cli.render import console
+    from models.money import money
 
     table = Table(title=f"Demo: 3 trials in {seconds:.1f} s", title_justify="left")
     columns = ("vendor", "trial", "phase now", "rungs accepted", "spent", "decision", "because")

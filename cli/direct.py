@@ -114,18 +114,11 @@ def _context(slug: str) -> TrialContext:
 
 async def _open(context: TrialContext) -> VendorAPI:
     """The vendor's API, through the plan's adapter and with the plan's token."""
-    from vendor.adapters import VendorConnection, connect
+    from vendor.adapters import connect_to
     from vendor.auth import resolve_token
 
     vendor = context.vendor
-    return connect(
-        VendorConnection(
-            vendor=vendor.name,
-            base_url=vendor.base_url,
-            token=await resolve_token(vendor.name, vendor.token),
-            adapter=vendor.adapter,
-        )
-    )
+    return connect_to(vendor, await resolve_token(vendor.name, vendor.token))
 
 
 def _record(
@@ -165,23 +158,14 @@ def _request(key: str) -> DirectiveCreate:
 
 def _forwarded(key: str, answer: Directive) -> None:
     """Record the vendor's id, and its answer if it gave one at once."""
-    from models.directives import Outcome
     from store.db import write_session
-    from store.directives import record_answer, record_forwarded
+    from store.directives import record_forwarded, record_vendor_answer
 
     with write_session(get_settings()) as session:
         record_forwarded(
             session=session, key=key, vendor_ref=answer.id, response_json=answer.model_dump_json()
         )
-        if answer.outcome is not None and answer.answered_at is not None:
-            record_answer(
-                session=session,
-                vendor_ref=answer.id,
-                key=key,
-                outcome=Outcome(answer.outcome.value),
-                answer=answer.answer,
-                answered_at=answer.answered_at,
-            )
+        record_vendor_answer(session=session, key=key, directive=answer)
 
 
 def _done(context: TrialContext, instruction: Instruction, answer: Directive, new: bool) -> str:

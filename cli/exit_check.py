@@ -54,7 +54,7 @@ async def _rehearse(slug: str) -> ExitReadiness:
     from models.tables import utcnow
     from store.db import read_session, write_session
     from store.exits import exit_steps, record_rehearsal
-    from vendor.adapters import VendorConnection, connect
+    from vendor.adapters import connect_to
     from vendor.answers import answered
     from vendor.auth import resolve_token
     from vendor.contract import ExportRequest
@@ -64,14 +64,7 @@ async def _rehearse(slug: str) -> ExitReadiness:
         check_rehearsal_phase(slug, trial.phase)
         steps = exit_steps(session=session, trial_id=trial.trial_id)
     vendor = trial.vendor
-    api = connect(
-        VendorConnection(
-            vendor=vendor.name,
-            base_url=vendor.base_url,
-            token=await resolve_token(vendor.name, vendor.token),
-            adapter=vendor.adapter,
-        )
-    )
+    api = connect_to(vendor, await resolve_token(vendor.name, vendor.token))
     request = ExportRequest(client_ref=export_ref(slug, steps), format="zip")
     try:
         grants, export, documents = await asyncio.gather(

@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.render import money
 from models.budget import LadderTotals
 from models.findings import Severity
+from models.money import money
 from planfile.loader import PlanReport
 
 

@@ -102,7 +102,7 @@ def _writable(folder: Path) -> Iterator[None]:
 
 
 def _budget_tables(report: BudgetReport) -> None:
-    from reports.gather import money
+    from models.money import money
 
     console = Console()
     status = report.status

@@ -8,7 +8,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from cli.render import console, money
+from cli.render import console
+from models.money import money
 from store.listing import TrialPage
 
 if TYPE_CHECKING:

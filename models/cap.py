@@ -16,10 +16,10 @@ from models.budget import forecast_cost
 from models.context import TrialContext
 from models.errors import TrialsError
 from models.gates import over_cap
+from models.money import CENT
 from models.phases import Phase
 
 WAITING_FOR_CAP = "decision at the budget cap"
-CENT = Decimal("0.01")
 
 
 class CapChoice(StrEnum):

@@ -22,6 +22,11 @@ def to_decimal(value: object) -> object:
 Amount = Annotated[Decimal, BeforeValidator(to_decimal)]
 
 
+def money(amount: Decimal | None) -> str:
+    """An amount as people read it: thousands separators and cents, or a dash for none."""
+    return "–" if amount is None else f"{amount:,.2f}"
+
+
 def cents(value: Decimal) -> Decimal:
     """Round to the cent, half up, as invoices do."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -106,8 +105,3 @@ def gather(*, session: Session, slug: str) -> TrialReport:
         exit=exit_report(session=session, slug=slug) if phase in EXITED else None,
         readiness=None if phase in EXITED else latest_rehearsal(session=session, trial_id=trial.id),
     )
-
-
-def money(amount: Decimal | None) -> str:
-    """An amount with thousands separators and cents, or a dash."""
-    return "–" if amount is None else f"{amount:,.2f}"

@@ -16,8 +16,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from models.money import money
 from reports.chart import burn_chart
-from reports.gather import TrialReport, money
+from reports.gather import TrialReport
 
 TEMPLATES = Path(__file__).parent / "templates"
 

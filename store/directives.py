@@ -14,6 +14,7 @@ from models.phases import TERMINAL
 from models.plan import Plan
 from models.tables import Directive, Trial, Vendor
 from store.effects import find_effect, record_intent, record_outcome
+from vendor.contract import Directive as VendorDirective
 
 KIND = "directive"
 
@@ -92,6 +93,21 @@ def record_forwarded(*, session: Session, key: str, vendor_ref: str, response_js
         row.vendor_ref = vendor_ref
         session.add(row)
     record_outcome(session=session, key=key, vendor_ref=vendor_ref, response_json=response_json)
+
+
+def record_vendor_answer(*, session: Session, key: str, directive: VendorDirective) -> bool:
+    """Record the answer the vendor's copy of a directive carries, once; False if it has
+    none yet, or it was recorded before."""
+    if directive.outcome is None or directive.answered_at is None:
+        return False
+    return record_answer(
+        session=session,
+        vendor_ref=directive.id,
+        key=key,
+        outcome=Outcome(directive.outcome.value),
+        answer=directive.answer,
+        answered_at=directive.answered_at,
+    )
 
 
 def record_answer(

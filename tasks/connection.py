@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from config import get_settings
 from models.context import VendorInfo
-from vendor.adapters import VendorAPI, VendorConnection, connect
+from vendor.adapters import VendorAPI, connect_to
 from vendor.auth import resolve_token
 from vendor.http import set_request_gate
 
@@ -75,14 +75,7 @@ async def vendor_api(vendor: VendorInfo) -> VendorAPI:
         token_key = vendor.token.model_dump_json()
         if token_key not in _tokens:
             _tokens[token_key] = await resolve_token(vendor.name, vendor.token)
-        _open[key] = connect(
-            VendorConnection(
-                vendor=vendor.name,
-                base_url=vendor.base_url,
-                token=_tokens[token_key],
-                adapter=vendor.adapter,
-            )
-        )
+        _open[key] = connect_to(vendor, _tokens[token_key])
     return _open[key]
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from models.directives import Outcome
 from store.db import read_session, write_session
-from store.directives import OpenDirective, open_directives, record_answer
+from store.directives import OpenDirective, open_directives, record_vendor_answer
 from vendor.contract import Directive
 
 
@@ -21,14 +20,5 @@ async def unanswered_directives() -> list[OpenDirective]:
 @task(cache_policy=NO_CACHE)
 async def save_directive_answer(key: str, directive: Directive) -> bool:
     """Record the vendor's answer to the directive with `key`, once; False if it was known."""
-    if directive.outcome is None or directive.answered_at is None:
-        return False
     with write_session() as session:
-        return record_answer(
-            session=session,
-            vendor_ref=directive.id,
-            key=key,
-            outcome=Outcome(directive.outcome.value),
-            answer=directive.answer,
-            answered_at=directive.answered_at,
-        )
+        return record_vendor_answer(session=session, key=key, directive=directive)

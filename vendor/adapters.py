@@ -14,6 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, SecretStr
 
+from models.context import VendorInfo
 from vendor.client import VendorClient
 from vendor.contract import (
     AccessGrant,
@@ -101,6 +102,15 @@ def connect(connection: VendorConnection) -> VendorAPI:
             f"no adapter named '{connection.adapter}' (known: {known})",
         )
     return adapter(connection)
+
+
+def connect_to(vendor: VendorInfo, token: SecretStr) -> VendorAPI:
+    """Open a stored trial's vendor API with its resolved token."""
+    return connect(
+        VendorConnection(
+            vendor=vendor.name, base_url=vendor.base_url, token=token, adapter=vendor.adapter
+        )
+    )
 
 
 def _installed(name: str) -> Adapter | None:
