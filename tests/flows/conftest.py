@@ -120,6 +120,25 @@ async def events_about(name: str, slug: str, since: datetime, expected: int) -> 
     return events
 
 
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def start_workers(env: dict[str, str], count: int = 1) -> list[subprocess.Popen[bytes]]:
+    """`trials worker` on the pool, `count` of them, run from the repository as an operator
+    would, with that environment."""
+    trials = str(Path(sys.executable).with_name("trials"))
+    return [
+        subprocess.Popen(
+            [trials, "worker"],
+            env=env,
+            cwd=PROJECT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+
+
 @contextmanager
 def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
     """`trials server` on a free port, with its own Prefect home; the environment to use it.

@@ -1,32 +1,51 @@
-"""The Prefect UI in headless Chromium shows a trial's flow runs and its artifacts."""
+"""The Prefect UI in headless Chromium shows a trial's flow runs and its artifacts, and a person
+decides a trial's gates in its form; the trial report renders its chart."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
+from playwright.sync_api import Page, sync_playwright
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
+from config import Settings
 from flows.trial import trial
+from models.tables import Decision, Trial
 from simulator.config import ProfileName
-from tests.flows.conftest import StoreTrial, prefect_server
+from store.db import read_session
+from tests.flows.conftest import StoreTrial, prefect_server, start_workers
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SPENT_BLUE, CAP_RED = (0x1F, 0x6F, 0xEB), (0xD1, 0x24, 0x2F)  # as reports.chart draws them
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+def chromium_path() -> str:
+    chromium = shutil.which("chromium")
+    assert chromium, "the browser tests need Debian's chromium; scripts/test.sh installs it"
+    return chromium
+
+
 def browse(url: str, *argv: str) -> str:
     """Load the page in headless Chromium, letting the UI fetch and render; its DOM."""
-    chromium = shutil.which("chromium")
-    assert chromium, "the browser test needs Debian's chromium; scripts/test.sh installs it"
     done = subprocess.run(
-        [chromium, *CHROMIUM, "--virtual-time-budget=20000", "--window-size=1400,1000", *argv, url],
+        [
+            chromium_path(),
+            *CHROMIUM,
+            "--virtual-time-budget=20000",
+            "--window-size=1400,1000",
+            *argv,
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -73,6 +92,106 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
         artifacts = browse_until(f"{ui}/artifacts", f"scorecard-{slug}", f"budget-{slug}")
         assert f"scorecard-{slug}" in artifacts
         assert f"budget-{slug}" in artifacts
+
+
+def run_state(api: str, run_id: str) -> dict[str, Any]:
+    state: dict[str, Any] = httpx.get(f"{api}/flow_runs/{run_id}").json()["state"]
+    return state
+
+
+def reaches(api: str, run_id: str, name: str, timeout: float = 180) -> dict[str, Any]:
+    """The run's state once it is `name`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = run_state(api, run_id)
+        if state["name"] == name:
+            return state
+        assert state["type"] not in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}, state
+        time.sleep(0.5)
+    raise AssertionError(f"the run never reached {name}: it is {state['name']}")
+
+
+def answer_in_the_form(page: Page, url: str, reason: str, by: str, shot: Path) -> dict[str, str]:
+    """Open the run's page, press Resume, and submit its form with this reason and name; what
+    the form held before it was touched."""
+    page.goto(url)
+    page.get_by_role("button", name="Resume").click()
+    form = page.get_by_role("dialog")
+    field = {
+        label: form.locator(".schema-form-property", has_text=label)
+        for label in ("Reason", "Decided By", "Choice")
+    }
+    choice = field["Choice"].locator(".p-select-button__value")  # the UI's own select
+    choice.wait_for()
+    shown = {
+        "text": form.inner_text(),
+        "choice": choice.inner_text().strip(),
+        "reason": field["Reason"].locator("textarea").input_value(),
+    }
+    field["Reason"].locator("textarea").fill(reason)
+    field["Decided By"].locator("textarea").fill(by)
+    page.screenshot(path=shot)
+    form.get_by_role("button", name="Submit").click()
+    form.wait_for(state="hidden")
+    return shown
+
+
+def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
+    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
+) -> None:
+    slug = stored_trial()
+    with prefect_server(tmp_path) as env:
+        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
+        deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
+        assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+        [worker] = start_workers(env)
+        try:
+            started = subprocess.run(
+                [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
+            )
+            assert started.returncode == 0, started.stderr
+            run_id = started.stdout.strip().rsplit("/", 1)[-1]
+            page_of_run = f"{ui}/runs/flow-run/{run_id}"
+
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium_path(), args=CHROMIUM[1:]
+                )
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                state = reaches(api, run_id, "Suspended")
+                assert state["state_details"]["pause_key"] == "budget-approval-e1"
+                budget = answer_in_the_form(
+                    page, page_of_run, "Within the Q4 budget", "Sam Ortiz", tmp_path / "budget.png"
+                )
+                state = reaches(api, run_id, "Suspended")
+                assert state["state_details"]["pause_key"] == "evaluation-e1-1"
+                evaluation = answer_in_the_form(
+                    page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
+                )
+                browser.close()
+            reaches(api, run_id, "Completed")
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+    # The forms showed the engine's advice, prefilled; the person's answers were recorded.
+    assert budget["choice"] == "approve"
+    assert "rung-3" in budget["text"] and "8050.00" in budget["text"]  # the ladder's cost
+    assert "the estimate covers the ladder under the cap" in budget["reason"]
+    assert evaluation["choice"] == "expand"
+    assert evaluation["reason"]  # the recommendation's rationale
+    for shot in ("budget.png", "decision.png"):
+        assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        decided = session.exec(
+            select(Decision.gate, Decision.choice, Decision.decided_by, Decision.reason)
+        ).all()
+    assert sorted(decided) == [
+        ("budget-approval:e1", "approve", "Sam Ortiz", "Within the Q4 budget"),
+        ("evaluation:e1:1", "expand", "Sam Ortiz", "Every target met"),
+    ]
+    assert (row.phase, row.engagement, row.waiting_for) == ("piloting", 2, None)
 
 
 async def test_the_report_shows_its_burn_chart_in_chromium(

@@ -27,10 +27,9 @@ from config import Settings
 from models.tables import AuditEntry, PilotTask, RaisedEscalation, Trial, VendorEffect
 from simulator.config import ProfileName
 from store.db import read_session, write_session
-from tests.flows.conftest import StoreTrial, events_about, prefect_server
+from tests.flows.conftest import StoreTrial, events_about, prefect_server, start_workers
 
 BIN = Path(sys.executable).parent
-PROJECT = Path(__file__).resolve().parents[2]
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -114,19 +113,6 @@ def _expanded(settings: Settings) -> bool:
         return (
             session.exec(select(Trial.engagement).where(Trial.slug == "scale-reliable")).one() == 2
         )
-
-
-def start_workers(env: dict[str, str], count: int) -> list[subprocess.Popen[bytes]]:
-    return [
-        subprocess.Popen(
-            [str(BIN / "trials"), "worker"],
-            env=env,
-            cwd=PROJECT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(count)
-    ]
 
 
 async def fire_next_scheduled_run(deployment: str, timeout: float = 60) -> FlowRun:
