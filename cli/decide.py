@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
 START_SERVER = (
-    "Start one with `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api "
+    "Start one with `trials server` and set PREFECT_API_URL=http://127.0.0.1:4200/api "
     "(or point PREFECT_API_URL at the server that runs the flows), then decide again."
 )
 

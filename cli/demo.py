@@ -141,7 +141,7 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
         "the burn and its chart; `trials report TRIAL` writes the whole trial as HTML and "
         "Markdown. The flow runs, "
         "artifacts (scorecards, budgets, exit reports) and events stay only on a Prefect "
-        "server: start one with `prefect server start`, set "
+        "server: start one with `trials server` (analytics off), set "
         "PREFECT_API_URL=http://127.0.0.1:4200/api and rerun the demo to see them in its UI. "
         "The simulated vendors stop with the demo, so its trials cannot be run further."
     )

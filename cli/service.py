@@ -10,13 +10,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from config import get_settings
 from config.prefect import prepare_prefect
 from models.errors import TrialsError
+
+if TYPE_CHECKING:
+    from models.status import LatestRun
 
 POOL = "trials"  # the process work pool prefect.yaml's deployments run on
 # A flow run under a worker sends a heartbeat this often (seconds); a run that misses
@@ -143,7 +146,7 @@ def status(
             statuses = trial_statuses(session=session)
     except SchemaMissingError:
         statuses = []  # a fresh store: nothing created yet is no error
-    urls: dict[str, str] = {}
+    runs: dict[str, LatestRun] = {}
     note = None
     # Prefect is imported only to link the runs: with no server named, this stays a fast read.
     if not os.environ.get("PREFECT_API_URL"):
@@ -151,24 +154,32 @@ def status(
     elif statuses:
         prepare_prefect()
         try:
-            urls = asyncio.run(_run_links([s.slug for s in statuses]))
+            runs = asyncio.run(_latest_runs([s.slug for s in statuses]))
         except TrialsError as exc:
             note = str(exc)
     if as_json:
-        rows = [s.model_dump(mode="json") | {"latest_run": urls.get(s.slug)} for s in statuses]
+        rows = [s.model_dump(mode="json") | _run_fields(runs.get(s.slug)) for s in statuses]
         typer.echo(json.dumps(rows, indent=2))
     else:
-        status_table(statuses, urls, utcnow())
+        status_table(statuses, runs, utcnow())
     if note and statuses:
         typer.echo(note, err=True)
 
 
-async def _run_links(slugs: list[str]) -> dict[str, str]:
-    """The UI address of each trial's latest run, once the server answers."""
-    from tasks.status import run_urls
+def _run_fields(run: LatestRun | None) -> dict[str, str | None]:
+    """The latest run's address and state, as `trials status --json` gives them."""
+    return {
+        "latest_run": run.url if run else None,
+        "latest_run_state": run.state if run else None,
+    }
+
+
+async def _latest_runs(slugs: list[str]) -> dict[str, LatestRun]:
+    """Each trial's latest run, once the server answers."""
+    from tasks.status import latest_runs
 
     await _require_server()
-    return await run_urls(slugs)
+    return await latest_runs(slugs)
 
 
 async def _require_server() -> None:

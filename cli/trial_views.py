@@ -15,7 +15,7 @@ from store.listing import TrialPage
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from models.status import TrialStatus
+    from models.status import LatestRun, TrialStatus
     from store.trials import TrialDetail
 
 
@@ -51,8 +51,9 @@ def trials_table(page: TrialPage) -> None:
     out.print(table)
 
 
-def status_table(statuses: list[TrialStatus], urls: dict[str, str], now: datetime) -> None:
-    """Print every trial's phase, rung, burn, wait, escalations and latest run."""
+def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: datetime) -> None:
+    """Print every trial's phase, rung, burn, wait, escalations and latest run's state; then
+    the runs' addresses in the UI, one a line, where a terminal can show them whole."""
     out = console()
     if not statuses:
         out.print("No trials stored yet. `trials create PLAN` adds one.")
@@ -62,6 +63,7 @@ def status_table(statuses: list[TrialStatus], urls: dict[str, str], now: datetim
     for column in ("phase", "rung", "spent", "waiting for", "escalations", "latest run"):
         table.add_column(column, overflow="fold")
     for s in statuses:
+        run = runs.get(s.slug)
         table.add_row(
             s.slug,
             f"{s.phase} (e{s.engagement})",
@@ -69,9 +71,21 @@ def status_table(statuses: list[TrialStatus], urls: dict[str, str], now: datetim
             s.burn,
             s.waiting(now),
             str(len(s.escalations)) if s.escalations else "-",
-            urls.get(s.slug, "-"),
+            Text(run.state, style="bold red" if run.ended_badly else "") if run else "-",
         )
     out.print(table)
+    links = [(s.slug, runs[s.slug]) for s in statuses if s.slug in runs and runs[s.slug].url]
+    if links:
+        out.print("Latest runs in the Prefect UI:")
+        for slug, run in links:
+            out.print(f"  {slug}: {run.url}", soft_wrap=True, highlight=False)
+    if failed := [slug for slug, run in runs.items() if run.ended_badly]:
+        out.print(
+            f"The latest run of {', '.join(failed)} did not finish: its log in the UI says why. "
+            "Once that is fixed, `trials start TRIAL` carries the trial on from where the "
+            "store says it is.",
+            highlight=False,
+        )
 
 
 def trial_panels(detail: TrialDetail) -> None:

@@ -10,6 +10,18 @@ from pydantic import BaseModel
 from models.monitor import Utc, span_in_words
 
 
+class LatestRun(BaseModel):
+    """A trial's latest top-level flow run in Prefect: its state, and where the UI shows it."""
+
+    state: str  # the state's name: Running, Suspended, Failed, Crashed...
+    url: str | None  # None when Prefect has no UI address configured
+
+    @property
+    def ended_badly(self) -> bool:
+        """The run stopped without finishing: its logs, in the UI, say why."""
+        return self.state in {"Failed", "Crashed", "Cancelled"}
+
+
 class TrialStatus(BaseModel):
     """One trial, as `trials status` and the weekly status report show it."""
 
@@ -48,7 +60,7 @@ class TrialStatus(BaseModel):
         return f"{self.waiting_for}, {span_in_words(now - self.waiting_since)}"
 
 
-def status_markdown(status: TrialStatus, now: datetime, run_url: str | None) -> str:
+def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:
     """The weekly status report of one trial."""
     lines = [
         f"# {status.slug}: {status.phase}",
@@ -60,9 +72,15 @@ def status_markdown(status: TrialStatus, now: datetime, run_url: str | None) -> 
         f"| rungs done | {status.rung} |",
         f"| spent | {status.burn} |",
         f"| waiting for | {status.waiting(now)} |",
-        f"| latest run | {run_url or '-'} |",
+        f"| latest run | {_run_cell(run)} |",
         "",
     ]
     if status.escalations:
         lines += ["## Escalations", "", *(f"- {message}" for message in status.escalations)]
     return "\n".join(lines) + "\n"
+
+
+def _run_cell(run: LatestRun | None) -> str:
+    if run is None:
+        return "-"
+    return f"{run.state}: {run.url}" if run.url else run.state

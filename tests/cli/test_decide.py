@@ -84,4 +84,4 @@ def test_no_prefect_server_says_how_to_start_one(trials: Settings) -> None:
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         output = refused(trials, HELPDESK, "extend", "--reason", "one more month")
     assert "Cannot reach the Prefect API at http://127.0.0.1:9/api" in output
-    assert "prefect server start" in output
+    assert "trials server" in output

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
 from config import Settings
@@ -112,3 +119,32 @@ async def test_a_ghost_vendor_stops_the_run_with_a_clear_error(
         assert not session.exec(
             select(AuditEntry).where(AuditEntry.action == "ladder_stopped")
         ).all()
+    # `trials status` tells the operator that the trial's run failed, and where to read why.
+    status = subprocess.run(
+        [str(Path(sys.executable).with_name("trials")), "status"],
+        env=os.environ | {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    assert f"The latest run of {slug} did not finish" in status.stdout
+    [row] = [line for line in status.stdout.splitlines() if line.lstrip().startswith(f"{slug} ")]
+    assert row.rstrip().endswith("Failed")  # the latest run column
+    as_json = subprocess.run(
+        [str(Path(sys.executable).with_name("trials")), "status", "--json"],
+        env=os.environ | {"PREFECT_API_URL": str(PREFECT_API_URL.value())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    [shown] = json.loads(as_json.stdout)
+    assert shown["latest_run_state"] == "Failed"
+    async with get_client() as client:
+        [failed] = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"trial:{slug}"])),
+            sort="EXPECTED_START_TIME_ASC",
+            limit=1,
+        )
+    assert failed.name == f"trial-{slug}"
+    assert shown["latest_run"].endswith(f"/runs/flow-run/{failed.id}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,17 +16,23 @@ from uuid import UUID
 import httpx
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterName,
+)
 from prefect.client.schemas.objects import FlowRun
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
 from config import Settings
+from flows.monitor import monitor
 from models.tables import Decision, PilotTask, Trial, Vendor
 from store.db import read_session
-from tests.flows.conftest import StoreTrial
+from tests.flows.conftest import StoreTrial, start_workers
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
-PROJECT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = {
     "trial/trials",
     "onboarding/trials",
@@ -66,20 +73,14 @@ def deployed(prefect_api: None) -> None:
     assert "Registered the deployments of prefect.yaml" in done.stdout
 
 
-def start_worker() -> subprocess.Popen[str]:
-    """`trials worker` on the pool."""
-    return subprocess.Popen(
-        [TRIALS, "worker"],
-        env=environment(),
-        cwd=PROJECT,
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_worker() -> subprocess.Popen[bytes]:
+    """`trials worker` on the pool, on this test's server."""
+    [worker] = start_workers(environment())
+    return worker
 
 
 @pytest.fixture
-def worker(deployed: None) -> Iterator[subprocess.Popen[str]]:
+def worker(deployed: None) -> Iterator[subprocess.Popen[bytes]]:
     """`trials worker` on the pool, for the length of the test."""
     process = start_worker()
     yield process
@@ -148,7 +149,7 @@ async def test_a_double_start_makes_one_run_and_an_unknown_trial_is_refused(
 
 
 async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
-    settings: Settings, stored_trial: StoreTrial, worker: subprocess.Popen[str]
+    settings: Settings, stored_trial: StoreTrial, worker: subprocess.Popen[bytes]
 ) -> None:
     slug = stored_trial()
     started = trials("start", slug)
@@ -163,6 +164,12 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
     assert (row.phase, row.waiting_for) == ("onboarding", "budget approval at onboarding")
+    # `trials status` links the suspended trial run, the one whose form answers the gate.
+    status = trials("status", "--json")
+    assert status.returncode == 0, status.stderr
+    [shown] = json.loads(status.stdout)
+    assert shown["latest_run_state"] == "Suspended"
+    assert shown["latest_run"].endswith(f"/runs/flow-run/{run_id}")
 
     approved = trials("decide", slug, "approve", "--reason", "In budget", "--by", "Sam Ortiz")
     assert approved.returncode == 0, approved.stderr
@@ -186,7 +193,17 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
     ]
 
 
-async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_start_finishes_once(
+async def trial_runs(slug: str) -> list[FlowRun]:
+    """The runs of the trial deployment for this trial."""
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name("trial/trials")
+        return await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"trial-{slug}"])),
+        )
+
+
+async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor_run_finishes_once(
     settings: Settings, stored_trial: StoreTrial, deployed: None
 ) -> None:
     slug = stored_trial(seconds_per_day=1.0)  # a rung takes the vendor seconds
@@ -212,13 +229,18 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_start_f
 
     crashed = await run_reaches(first, "Crashed", timeout=240)  # three heartbeats missed
     assert crashed.state is not None and "No heartbeat" in (crashed.state.message or "")
-    again = trials("start", slug, "--auto")
-    assert again.returncode == 0, again.stderr
-    assert f"trial-{slug} is scheduled" in again.stdout
-    second = run_id_of(again.stdout)
-    assert second != first
+    # The next monitor run carries the trial on: it starts the trial's deployment again.
+    carried = await monitor(advance="deployment")
+    assert carried == {"active": 1, "escalated": 0, "advanced": 1}
+    [second] = [run.id for run in await trial_runs(slug) if run.id != first]
     replacement = start_worker()
     try:
+        # The new run takes the deployment's own mode and asks a person at evaluation.
+        suspended = await run_reaches(second, "Suspended", timeout=240)
+        assert suspended.state is not None
+        assert suspended.state.state_details.pause_key == "evaluation-e1-1"
+        expanded = trials("decide", slug, "expand", "--reason", "All met")
+        assert expanded.returncode == 0, expanded.stderr
         await run_reaches(second, "Completed", timeout=240)
     finally:
         replacement.terminate()
