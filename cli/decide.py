@@ -90,7 +90,8 @@ def decide(
     _record_for_next_run(gate, choice, answer["reason"], decided_by)
     typer.echo(
         f"No {gate.flow} run is waiting for {trial}; '{choice}' by {decided_by} is recorded at "
-        f"{gate.gate}, and the next {gate.flow} run applies it."
+        f"{gate.gate}, and the next {gate.flow} run applies it: `trials start {trial}` with a "
+        f"Prefect server, `trials run {trial}` without, or else the monitor's next round."
     )
 
 

@@ -89,6 +89,7 @@ async def _ask(result: Evaluation, timeout: int, how: str) -> DecisionInput | No
         briefing=_briefing(result),
         timeout=timeout,
         how=how,
+        advice=result.recommendation.choice,
         choice=result.recommendation.choice,
         reason=result.rationale,
         decided_by=get_settings().actor,

@@ -14,6 +14,7 @@ from prefect.input import RunInput
 from pydantic import Field, create_model
 
 from models.evaluation import pause_key
+from models.monitor import asked_note
 from tasks.trial_state import set_waiting
 
 POLICY = "policy"  # who decided, when the recommendation was taken with no prompt
@@ -64,6 +65,7 @@ async def ask(
     briefing: str,
     timeout: int,
     how: str = PAUSE,
+    advice: str | None,
     **prefilled: Any,
 ) -> Answer | None:
     """Wait for a person's answer, the form prefilled; None if none came (in time).
@@ -72,7 +74,8 @@ async def ask(
     monitor see it. A suspended run ends its process here, and the run starts again from
     the top once answered; then this call returns the answer, as the gate's key has fired.
     """
-    await set_waiting(slug, waiting_for)
+    asked = asked_note(gate, advice, str(prefilled.get("reason", "")))
+    await set_waiting(slug, waiting_for, asked)
     if how == NO_WAIT:
         return None
     question = form.with_initial_data(description=briefing, **prefilled)

@@ -180,6 +180,7 @@ async def settle_cap(
             briefing=_briefing(request),
             timeout=timeout,
             how=how,
+            advice=request.advice,
             choice=request.advice,
             reason=request.rationale,
             decided_by=get_settings().actor,

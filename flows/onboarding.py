@@ -140,6 +140,7 @@ async def _ask(request: BudgetRequest, timeout: int, how: str) -> ApprovalInput 
         briefing=_briefing(request),
         timeout=timeout,
         how=how,
+        advice=request.advice,
         choice=request.advice or Approval.REJECT,
         reason=request.rationale,
         decided_by=get_settings().actor,

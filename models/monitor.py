@@ -21,6 +21,27 @@ from models.phases import TERMINAL, Phase
 WAITING_FOR_A_PERSON = frozenset({WAITING_FOR_APPROVAL, WAITING_FOR_DECISION, WAITING_FOR_CAP})
 
 
+ASKED = "asked"  # the audit action recording what a person is asked, and the engine's advice
+
+
+def asked_note(gate: str, advice: str | None, rationale: str) -> str:
+    """The audit note when a gate first asks a person: the engine's advice, and why."""
+    return f"{gate}: advice {advice or 'none'}: {rationale}"
+
+
+def advice_in(note: str) -> str | None:
+    """The advice an `asked_note` carries; None when the engine left it to the person."""
+    parts = note.split(": advice ", 1)
+    advice = parts[1].split(":", 1)[0] if len(parts) == 2 else None
+    return None if advice in (None, "none") else advice
+
+
+def waiting_to_apply(gate: str) -> str:
+    """What a trial waits for once a person decided at `gate` while no run waited there: a
+    run to apply it (the monitor starts one), no longer the person."""
+    return f"a run to apply the decision at {gate}"
+
+
 def _utc(moment: datetime) -> datetime:
     """SQLite hands back times without their zone; the store writes them all in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -38,12 +38,15 @@ class TrialStatus(BaseModel):
     waiting_for: str | None
     waiting_since: Utc | None
     escalations: list[str]  # the messages the monitor raised
+    advice: str | None = None  # at a person's gate: what the engine advises
 
     @property
     def rung(self) -> str:
-        """Where the ladder stands: "2/3 rung-3", or "3/3" once every rung is done."""
+        """Where the ladder stands: "2/3 rung-3" while piloting; "3/3", or "1/3" for a ladder
+        stopped early, once the trial has moved on."""
         done = f"{self.rungs_done}/{self.rungs_total}"
-        return f"{done} {self.current_rung}" if self.current_rung else done
+        climbing = self.current_rung and self.phase == "piloting"
+        return f"{done} {self.current_rung}" if climbing else done
 
     @property
     def burn(self) -> str:
@@ -52,12 +55,14 @@ class TrialStatus(BaseModel):
         return f"{self.spent:,.2f} {self.currency} ({share} of cap)"
 
     def waiting(self, now: datetime) -> str:
-        """What the trial waits for, and for how long: "vendor to deliver rung-2, 3 h"."""
+        """What the trial waits for, and for how long: "vendor to deliver rung-2, 3 h", or
+        "decision at evaluation (advice: expand), 20 min"."""
         if self.waiting_for is None:
             return "-"
+        what = f"{self.waiting_for} (advice: {self.advice})" if self.advice else self.waiting_for
         if self.waiting_since is None:
-            return self.waiting_for
-        return f"{self.waiting_for}, {span_in_words(now - self.waiting_since)}"
+            return what
+        return f"{what}, {span_in_words(now - self.waiting_since)}"
 
 
 def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:

@@ -13,10 +13,11 @@ from models.errors import DuplicateError, StoreError
 from models.evaluation import PHASE_AFTER, engagement_terms, extension_key
 from models.gates import Choice
 from models.keys import idempotency_key
+from models.monitor import waiting_to_apply
 from models.plan import Plan
 from models.tables import AuditEntry, Decision, PilotTask, Trial, utcnow
 from store.phases import change_phase
-from store.trials import engagement_rows, get_trial
+from store.trials import engagement_rows, get_trial, set_waiting_for
 
 
 class RecordedDecision(BaseModel):
@@ -109,6 +110,8 @@ def record_pending_decision(
             reason=f"{gate}: {choice}, to be applied by the next {applied_by} run: {reason}",
         )
     )
+    # Decided: the trial waits for a run now, not for a person, so the monitor carries it on.
+    set_waiting_for(session=session, slug=slug, what=waiting_to_apply(gate))
 
 
 def apply_decision(*, session: Session, slug: str, gate: str, actor: str) -> Choice:

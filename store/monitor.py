@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.budget import DONE
-from models.monitor import Escalation, OpenRung, Watch
+from models.monitor import ASKED, WAITING_FOR_A_PERSON, Escalation, OpenRung, Watch, advice_in
 from models.phases import TERMINAL, Phase
 from models.status import TrialStatus
 from models.tables import (
@@ -173,4 +173,19 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
         waiting_for=trial.waiting_for,
         waiting_since=trial.waiting_since,
         escalations=list(messages),
+        advice=_advice(session, trial),
     )
+
+
+def _advice(session: Session, trial: Trial) -> str | None:
+    """The engine's advice at the gate where the trial waits for a person, as noted when the
+    gate asked."""
+    if trial.waiting_for not in WAITING_FOR_A_PERSON:
+        return None
+    note = session.exec(
+        select(AuditEntry.reason)
+        .where(AuditEntry.trial_id == trial.id, AuditEntry.action == ASKED)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
+    ).first()
+    return advice_in(note) if note else None

@@ -12,6 +12,7 @@ from models.budget import rung_cost
 from models.errors import DuplicateError, NotFoundError
 from models.evaluation import engagement_terms
 from models.keys import idempotency_key
+from models.monitor import ASKED
 from models.phases import Phase
 from models.plan import Plan, TokenRef
 from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor, utcnow
@@ -67,12 +68,21 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
     return trial
 
 
-def set_waiting_for(*, session: Session, slug: str, what: str | None) -> None:
-    """Record what the trial waits for, and since when (None: not waiting)."""
+def set_waiting_for(
+    *, session: Session, slug: str, what: str | None, asked: str | None = None
+) -> None:
+    """Record what the trial waits for, and since when (None: not waiting).
+
+    `asked`, the note of a gate asking a person, goes in the audit log when the trial
+    starts waiting there, not again when a rerun asks the same.
+    """
     trial = get_trial(session=session, slug=slug)
     if trial.waiting_for != what:
         trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
         session.add(trial)
+        if asked is not None:
+            assert trial.id is not None
+            session.add(AuditEntry(trial_id=trial.id, actor="engine", action=ASKED, reason=asked))
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 from prefect.events import Event
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
+from cli.main import app
 from config import Settings
 from flows.monitor import monitor
 from flows.trial import trial
 from models.tables import AuditEntry, PilotTask, RaisedEscalation, Trial
 from simulator.config import ProfileName
 from store.db import read_session
+from store.monitor import trial_statuses
 from tests.flows.conftest import StoreTrial, events_about
 
 
@@ -57,12 +61,46 @@ async def test_the_monitor_escalates_a_ghost_vendor_once(
     assert event.payload["concern"] == "silent"
 
 
-async def test_the_monitor_leaves_a_trial_waiting_for_a_person_alone(
+def waiting(settings: Settings, slug: str) -> tuple[str, str | None]:
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+    return row.phase, row.waiting_for
+
+
+async def test_the_monitor_leaves_a_trial_waiting_for_a_person_alone_until_they_decide(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial()
     assert await trial(slug, decisions="defer") == "waiting"  # at the budget approval
     assert await monitor(advance="here") == {"active": 1, "escalated": 0, "advanced": 0}
+    assert waiting(settings, slug) == ("onboarding", "budget approval at onboarding")
+    assert await trial(slug, decisions="defer") == "waiting"  # asked again: noted once
     with read_session(settings) as session:
-        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
-    assert (row.phase, row.waiting_for) == ("onboarding", "budget approval at onboarding")
+        [status] = trial_statuses(session=session)
+        asked = session.exec(select(AuditEntry.reason).where(AuditEntry.action == "asked")).all()
+    assert status.advice == "approve"
+    assert status.waiting(datetime.now(UTC)).startswith(
+        "budget approval at onboarding (advice: approve), "
+    )
+    assert asked == [
+        "budget-approval:e1: advice approve: the ladder costs 11360.00 USD for 112 h at the "
+        "rate card, 13064.00 with contingency; estimate 13500, cap 15500: the estimate covers "
+        "the ladder under the cap"
+    ]
+
+    # Decided with no run waiting at the gate: the trial now waits for a run, not a person,
+    # and the monitor's next round carries it on to the next person's gate.
+    argv = ["decide", slug, "approve", "--reason", "In the Q4 budget", "--by", "Sam Ortiz"]
+    recorded = await asyncio.to_thread(CliRunner().invoke, app, argv)
+    assert recorded.exit_code == 0, recorded.output
+    assert "the monitor's next round" in recorded.stdout
+    assert waiting(settings, slug) == (
+        "onboarding",
+        "a run to apply the decision at budget-approval:e1",
+    )
+    assert await monitor(advance="here", wait_seconds=30) == {
+        "active": 1,
+        "escalated": 0,
+        "advanced": 1,
+    }
+    assert waiting(settings, slug) == ("evaluating", "decision at evaluation")

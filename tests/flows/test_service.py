@@ -230,9 +230,10 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor
     crashed = await run_reaches(first, "Crashed", timeout=240)  # three heartbeats missed
     assert crashed.state is not None and "No heartbeat" in (crashed.state.message or "")
     # The next monitor run carries the trial on: it starts the trial's deployment again.
+    before = {run.id for run in await trial_runs(slug)}  # earlier tests' trials share the name
     carried = await monitor(advance="deployment")
     assert carried == {"active": 1, "escalated": 0, "advanced": 1}
-    [second] = [run.id for run in await trial_runs(slug) if run.id != first]
+    [second] = [run.id for run in await trial_runs(slug) if run.id not in before]
     replacement = start_worker()
     try:
         # The new run takes the deployment's own mode and asks a person at evaluation.
