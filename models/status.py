@@ -11,7 +11,8 @@ from models.monitor import Utc, span_in_words
 
 
 class LatestRun(BaseModel):
-    """A trial's latest top-level flow run in Prefect: its state, and where the UI shows it."""
+    """The flow run to look at for a trial: the one waiting at a gate, or else its latest
+    top-level run; its state, and where the UI shows it."""
 
     state: str  # the state's name: Running, Suspended, Failed, Crashed...
     url: str | None  # None when Prefect has no UI address configured
