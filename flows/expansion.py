@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.onboarding import acknowledge_expectations
 from models.evaluation import require_phase
 from models.phases import Phase
 from tasks.evaluation import open_engagement
@@ -22,4 +23,7 @@ async def expansion(slug: str) -> None:
         slug, trial.phase, Phase.EXPANDING, "an expansion opens after a decision to expand"
     )
     note = await open_engagement(slug)
-    await move_phase(slug, Phase.PILOTING, note)
+    # The vendor measures its work against the expectations it acknowledged: now the larger
+    # engagement's. Before the move, so a rerun after a crash still sends them (once, by key).
+    acknowledged = await acknowledge_expectations(await load_trial(slug), Phase.EXPANDING)
+    await move_phase(slug, Phase.PILOTING, f"{note}; {acknowledged} expectations acknowledged")

@@ -16,7 +16,7 @@ from models.approval import (
     budget_request,
 )
 from models.context import TrialContext
-from models.evaluation import check_mode
+from models.evaluation import check_mode, engagement_terms
 from models.keys import idempotency_key
 from models.override_index import expectation_area
 from models.phases import Phase
@@ -62,7 +62,7 @@ async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 
     await check_api(trial.vendor)
     grants = await list_grants(trial.vendor, slug)
     await record_grants(trial, grants)
-    acknowledged = await _acknowledge(trial)
+    acknowledged = await acknowledge_expectations(trial, Phase.ONBOARDING)
 
     request = budget_request(slug, trial.trial_id, trial.plan)
     if not await settle_budget(request, decisions, decision_timeout, how_to_wait(decisions)):
@@ -80,8 +80,10 @@ async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 
     return choice
 
 
-async def _acknowledge(trial: TrialContext) -> int:
-    """Send the expectations for the vendor's acknowledgement, once; how many it acknowledged."""
+async def acknowledge_expectations(trial: TrialContext, phase: Phase) -> int:
+    """Send the current engagement's expectations for the vendor's acknowledgement, once;
+    how many it acknowledged. Onboarding sends the pilot's, expansion the larger
+    engagement's, which the vendor then measures its work against."""
     terms = AckRequest(
         expectations=[
             ExpectationTerms(
@@ -92,10 +94,10 @@ async def _acknowledge(trial: TrialContext) -> int:
                 unit=e.unit,
                 area=expectation_area(e, trial.plan.authority),
             )
-            for e in trial.plan.expectations
+            for e in engagement_terms(trial.plan, trial.engagement).expectations
         ]
     )
-    key = idempotency_key(trial.slug, trial.engagement, "onboarding", "acknowledge")
+    key = idempotency_key(trial.slug, trial.engagement, phase, "acknowledge")
     await save_intent(trial.trial_id, key, "acknowledge", terms.model_dump_json())
     ack = await acknowledge(trial.vendor, trial.slug, terms, key)
     await save_outcome(key, ack.trial, ack.model_dump_json())

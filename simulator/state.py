@@ -147,14 +147,18 @@ class World:
         return record
 
     def acknowledge(self, trial: str, request: AckRequest, now: datetime) -> str:
-        """Acknowledge expectations; metrics of delivered work will measure them."""
+        """Acknowledge expectations; metrics of delivered work will measure them.
+
+        They are the expectations in force from now on: a later acknowledgement (the next
+        engagement's) replaces them, as the client's new terms do.
+        """
         unknown = sorted({t.comparator for t in request.expectations} - set(BETTER_SIDE))
         if unknown:
             raise ProblemError(
                 422, f"Unknown comparators {unknown}; use one of {', '.join(BETTER_SIDE)}."
             )
         record = self.trial(trial, now)
-        record.expectations.update({terms.id: terms for terms in request.expectations})
+        record.expectations = {terms.id: terms for terms in request.expectations}
         ack = Ack(
             trial=trial, acknowledged=[t.id for t in request.expectations], acknowledged_at=now
         )

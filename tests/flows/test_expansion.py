@@ -11,6 +11,8 @@ from sqlmodel import col, select
 from config import Settings
 from flows.evaluation import evaluation
 from flows.expansion import expansion
+from flows.ladder import ladder
+from flows.trial import trial
 from models.errors import PlanError, TransitionError
 from models.phases import Phase
 from models.tables import (
@@ -21,6 +23,7 @@ from models.tables import (
     Measurement,
     PilotTask,
     Trial,
+    VendorEffect,
 )
 from planfile import load_plan, require_valid
 from store.db import read_session, write_session
@@ -86,6 +89,44 @@ async def test_expansion_opens_engagement_2_once(
     opened = [a for a in audit if a.action == "engagement_opened"]
     assert len(opened) == 1 and "the exit plan carries forward" in opened[0].reason
     assert [(a.from_phase, a.to_phase) for a in audit][-1] == ("expanding", "piloting")
+    # The vendor acknowledged the larger engagement's expectations, once.
+    with read_session(settings) as session:
+        [acked] = session.exec(
+            select(VendorEffect).where(col(VendorEffect.key).contains(":e2:"))
+        ).all()
+    assert (acked.key, acked.kind, acked.status) == (
+        f"{slug}:e2:expanding:acknowledge",
+        "acknowledge",
+        "done",
+    )
+    sent = json.loads(acked.request_json)["expectations"]
+    assert [(e["id"], e["target"]) for e in sent] == [
+        ("all-office-response", "20"),
+        ("l2-resolution", "24"),
+        ("all-office-satisfaction", "4.3"),
+    ]
+    assert "3 expectations acknowledged" in audit[-1].reason
+
+
+async def test_a_reliable_vendor_meets_the_larger_engagements_own_targets(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial()
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
+    await ladder(slug, wait_seconds=30, decisions="auto")
+    with read_session(settings) as session:
+        rollout = session.exec(
+            select(PilotTask.status).where(PilotTask.rung_key == "office-rollout")
+        ).one()
+        target = session.exec(
+            select(Expectation).where(Expectation.key == "all-office-response")
+        ).one()
+        measured = session.exec(
+            select(Measurement.value).where(Measurement.expectation_id == target.id)
+        ).all()
+    # Measured against engagement 2's target (20 minutes), not the pilot's (30).
+    assert rollout == "accepted"
+    assert measured and all(value <= 20 for value in measured)
 
 
 async def test_engagement_2_is_evaluated_on_its_own_terms(
