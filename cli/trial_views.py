@@ -51,29 +51,34 @@ def trials_table(page: TrialPage) -> None:
     out.print(table)
 
 
+WIDE = 110  # columns a terminal needs for the status table; narrower ones get a list
+
+
 def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: datetime) -> None:
-    """Print every trial's phase, rung, burn, wait, escalations and latest run's state; then
-    the runs' addresses in the UI, one a line, where a terminal can show them whole."""
+    """Print every trial's phase, rung, burn, wait, escalations and latest run's state, as a
+    table on a wide terminal and as a list on a narrow one; then the runs' addresses in the
+    UI, one a line, where a terminal can show them whole."""
     out = console()
     if not statuses:
         out.print("No trials stored yet. `trials create PLAN` adds one.")
         return
-    table = Table(title=f"{len(statuses)} trial(s)", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("trial", no_wrap=True)
-    for column in ("phase", "rung", "spent", "waiting for", "escalations", "latest run"):
-        table.add_column(column, overflow="fold")
-    for s in statuses:
-        run = runs.get(s.slug)
-        table.add_row(
-            s.slug,
-            f"{s.phase} (e{s.engagement})",
-            s.rung,
-            s.burn,
-            s.waiting(now),
-            str(len(s.escalations)) if s.escalations else "-",
-            Text(run.state, style="bold red" if run.ended_badly else "") if run else "-",
-        )
-    out.print(table)
+    rows = [_status_row(s, runs.get(s.slug), now) for s in statuses]
+    if out.width >= WIDE:
+        table = Table(title=f"{len(statuses)} trial(s)", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("trial", no_wrap=True)
+        for column in list(rows[0])[1:]:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row.values())
+        out.print(table)
+    else:
+        out.print(f"{len(statuses)} trial(s)")
+        for row in rows:
+            fields = iter(row.items())
+            _, trial = next(fields)
+            out.print(Text(trial.plain, style="bold"))
+            for name, value in fields:
+                out.print(Text.assemble(f"  {name}: ", value))
     links = [(s.slug, runs[s.slug]) for s in statuses if s.slug in runs and runs[s.slug].url]
     if links:
         out.print("Latest runs in the Prefect UI:")
@@ -86,6 +91,23 @@ def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: d
             "store says it is.",
             highlight=False,
         )
+
+
+def _status_row(s: TrialStatus, run: LatestRun | None, now: datetime) -> dict[str, Text]:
+    """One trial's status, column by column."""
+    from models.status import waiting_text
+
+    return {
+        "trial": Text(s.slug),
+        "phase": Text(f"{s.phase} (e{s.engagement})"),
+        "rung": Text(s.rung),
+        "spent": Text(s.burn),
+        "waiting for": Text(waiting_text(s, now, run)),
+        "escalations": Text(str(len(s.escalations)) if s.escalations else "-"),
+        "latest run": Text(run.state, style="bold red" if run.ended_badly else "")
+        if run
+        else Text("-"),
+    }
 
 
 def trial_panels(detail: TrialDetail) -> None:

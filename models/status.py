@@ -8,6 +8,9 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from models.monitor import Utc, span_in_words
+from models.phases import TERMINAL, Phase
+
+IDLE = "a start: `trials start` or the monitor's next round"
 
 
 class LatestRun(BaseModel):
@@ -66,6 +69,18 @@ class TrialStatus(BaseModel):
         return f"{what}, {span_in_words(now - self.waiting_since)}"
 
 
+def waiting_text(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:
+    """What the trial waits for. An active trial whose last run finished with nothing left
+    to wait for (its next engagement opened, say) waits for the start that carries it on."""
+    idle = (
+        status.waiting_for is None
+        and run is not None
+        and run.state == "Completed"
+        and Phase(status.phase) not in {Phase.DRAFT, *TERMINAL}
+    )
+    return IDLE if idle else status.waiting(now)
+
+
 def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:
     """The weekly status report of one trial."""
     lines = [
@@ -77,7 +92,7 @@ def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -
         f"| engagement | {status.engagement} |",
         f"| rungs done | {status.rung} |",
         f"| spent | {status.burn} |",
-        f"| waiting for | {status.waiting(now)} |",
+        f"| waiting for | {waiting_text(status, now, run)} |",
         f"| latest run | {_run_cell(run)} |",
         "",
     ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from models.monitor import advice_in, asked_note
-from models.status import LatestRun, TrialStatus, status_markdown
+from models.status import LatestRun, TrialStatus, status_markdown, waiting_text
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -66,3 +66,13 @@ def test_a_trial_waiting_for_a_person_shows_the_advice() -> None:
         update={"waiting_for": "decision at evaluation", "waiting_since": NOW, "advice": "expand"}
     )
     assert asked.waiting(NOW) == "decision at evaluation (advice: expand), 0 min"
+
+
+def test_an_active_trial_whose_run_finished_waits_for_its_next_start() -> None:
+    opened = status("piloting", 0, "office-rollout")  # engagement 2 opened, nothing waited for
+    done = LatestRun(state="Completed", url=None)
+    assert waiting_text(opened, NOW, done) == "a start: `trials start` or the monitor's next round"
+    assert waiting_text(opened, NOW, LatestRun(state="Running", url=None)) == "-"
+    assert waiting_text(status("closed", 2, None), NOW, done) == "-"
+    asked = opened.model_copy(update={"waiting_for": "vendor to deliver office-rollout"})
+    assert waiting_text(asked, NOW, done) == "vendor to deliver office-rollout"
