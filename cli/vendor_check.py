@@ -20,9 +20,11 @@ def check_vendor(
     ],
 ) -> None:
     """Check the vendor's API is up and the plan's token is accepted, before a trial starts."""
+    from config.prefect import prepare_prefect
     from planfile import load_plan, require_valid
 
     checked = require_valid(load_plan(plan, get_settings().policy))
+    prepare_prefect(quiet_console=True)  # a token in a Secret block is read through Prefect
     typer.echo(asyncio.run(_check(checked)))
 
 

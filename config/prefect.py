@@ -52,7 +52,7 @@ def start_ephemeral_server() -> None:
     except RuntimeError as exc:
         raise TrialsError(
             f"Prefect's temporary server did not start ({str(exc).split('.')[0]}). Start a "
-            "server with `prefect server start` and set PREFECT_API_URL="
+            "server with `trials server` and set PREFECT_API_URL="
             "http://127.0.0.1:4200/api, or allow the temporary one longer with "
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, then run the command again."
         ) from None
