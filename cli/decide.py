@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 
 from config import get_settings
 from config.prefect import prepare_prefect
@@ -20,21 +19,12 @@ from models.errors import TrialsError
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
+    from store.gates import OpenGate
+
 START_SERVER = (
     "Start one with `trials server` and set PREFECT_API_URL=http://127.0.0.1:4200/api "
     "(or point PREFECT_API_URL at the server that runs the flows), then decide again."
 )
-
-
-class OpenGate(BaseModel):
-    """The gate a trial waits at, the flow that waits there, and the evidence for the record."""
-
-    slug: str
-    trial_id: int
-    gate: str
-    flow: str
-    recommendation: str | None
-    evidence: dict[str, object]
 
 
 def decide(
@@ -119,93 +109,41 @@ def _open_gate(slug: str, choice: str, cap: str | None) -> OpenGate:
     """The gate the trial waits at, with `choice` checked against it; refused if none waits."""
     from models.phases import Phase
     from store.db import read_session
+    from store.gates import open_gate
     from store.trials import get_trial
 
     with read_session(get_settings()) as session:
         phase = Phase(get_trial(session=session, slug=slug).phase)
-    if cap is not None and phase is not Phase.PILOTING:
-        raise TrialsError(
-            f"--cap goes with raise-cap at the budget cap; trial '{slug}' is {phase}, not "
-            "stopped at its cap."
-        )
-    if phase is Phase.ONBOARDING:
-        gate = _approval_gate(slug, choice)
-    elif phase is Phase.EVALUATING:
-        gate = _evaluation_gate(slug, choice)
-    elif phase is Phase.PILOTING and (stopped := _cap_gate(slug, choice, cap)) is not None:
-        gate = stopped
-    else:
+        if cap is not None and phase is not Phase.PILOTING:
+            raise TrialsError(
+                f"--cap goes with raise-cap at the budget cap; trial '{slug}' is {phase}, not "
+                "stopped at its cap."
+            )
+        gate = open_gate(session=session, slug=slug)
+    if gate is None:
         raise TrialsError(
             f"Trial '{slug}' is {phase}: no decision is waiting. A trial waits for one at "
             "onboarding (the budget approval), at the budget cap while piloting, and at "
             f"evaluation. `trials show {slug}` shows where it stands."
         )
+    _check_choice(gate, choice, cap)
     _refuse_if_decided(gate)
     return gate
 
 
-def _approval_gate(slug: str, choice: str) -> OpenGate:
-    """The budget-approval gate, once `choice` is approve or reject."""
-    from models.approval import budget_request, parse_approval
-    from store.context import load_context
-    from store.db import read_session
-
-    parse_approval(choice)
-    with read_session(get_settings()) as session:
-        trial = load_context(session=session, slug=slug)
-    request = budget_request(slug, trial.trial_id, trial.plan)
-    return OpenGate(
-        slug=slug,
-        trial_id=trial.trial_id,
-        gate=request.gate,
-        flow="onboarding",
-        recommendation=request.advice,
-        evidence=request.evidence(),
-    )
-
-
-def _cap_gate(slug: str, choice: str, cap: str | None) -> OpenGate | None:
-    """The budget-cap gate, if the ladder stopped at one, once `choice` (and --cap) fit it."""
-    from models.cap import check_new_cap, parse_cap_choice
-    from store.budget import cap_stop
-    from store.db import read_session
-
-    with read_session(get_settings()) as session:
-        request = cap_stop(session=session, slug=slug)
-    if request is None:
-        return None
-    check_new_cap(request, parse_cap_choice(choice), cap)
-    return OpenGate(
-        slug=slug,
-        trial_id=request.trial_id,
-        gate=request.gate,
-        flow="ladder",
-        recommendation=request.advice,
-        evidence=request.evidence(),
-    )
-
-
-def _evaluation_gate(slug: str, choice: str) -> OpenGate:
-    """The evaluation gate now open, once `choice` is one the evaluation allows."""
-    from models.evaluation import check_choice, evaluate
+def _check_choice(gate: OpenGate, choice: str, cap: str | None) -> None:
+    """Refuse a choice (or a cap) the gate does not take, saying which it does."""
+    from models.approval import BudgetRequest, parse_approval
+    from models.cap import CapRequest, check_new_cap, parse_cap_choice
+    from models.evaluation import check_choice
     from models.gates import parse_choice
-    from models.tables import utcnow
-    from store.db import read_session
-    from store.evaluation import evaluation_facts
 
-    decision = parse_choice(choice)
-    with read_session(get_settings()) as session:
-        facts = evaluation_facts(session=session, slug=slug)
-    evaluation = evaluate(facts, utcnow().date())
-    check_choice(evaluation, decision)
-    return OpenGate(
-        slug=slug,
-        trial_id=evaluation.trial_id,
-        gate=evaluation.gate,
-        flow="evaluation",
-        recommendation=evaluation.recommendation.choice,
-        evidence=evaluation.evidence(),
-    )
+    if isinstance(gate.basis, BudgetRequest):
+        parse_approval(choice)
+    elif isinstance(gate.basis, CapRequest):
+        check_new_cap(gate.basis, parse_cap_choice(choice), cap)
+    else:
+        check_choice(gate.basis, parse_choice(choice))
 
 
 def _refuse_if_decided(gate: OpenGate) -> None:

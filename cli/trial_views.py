@@ -95,14 +95,12 @@ def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: d
 
 def _status_row(s: TrialStatus, run: LatestRun | None, now: datetime) -> dict[str, Text]:
     """One trial's status, column by column."""
-    from models.status import waiting_text
-
     return {
         "trial": Text(s.slug),
         "phase": Text(f"{s.phase} (e{s.engagement})"),
         "rung": Text(s.rung),
         "spent": Text(s.burn),
-        "waiting for": Text(waiting_text(s, now, run)),
+        "waiting for": Text(s.waiting(now, run)),
         "escalations": Text(str(len(s.escalations)) if s.escalations else "-"),
         "latest run": Text(run.state, style="bold red" if run.ended_badly else "")
         if run

@@ -29,13 +29,6 @@ def asked_note(gate: str, advice: str | None, rationale: str) -> str:
     return f"{gate}: advice {advice or 'none'}: {rationale}"
 
 
-def advice_in(note: str) -> str | None:
-    """The advice an `asked_note` carries; None when the engine left it to the person."""
-    parts = note.split(": advice ", 1)
-    advice = parts[1].split(":", 1)[0] if len(parts) == 2 else None
-    return None if advice in (None, "none") else advice
-
-
 def waiting_to_apply(gate: str) -> str:
     """What a trial waits for once a person decided at `gate` while no run waited there: a
     run to apply it (the monitor starts one), no longer the person."""

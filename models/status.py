@@ -58,27 +58,22 @@ class TrialStatus(BaseModel):
         share = f"{self.spent / self.cap:.0%}" if self.cap else "-"
         return f"{self.spent:,.2f} {self.currency} ({share} of cap)"
 
-    def waiting(self, now: datetime) -> str:
+    def waiting(self, now: datetime, run: LatestRun | None = None) -> str:
         """What the trial waits for, and for how long: "vendor to deliver rung-2, 3 h", or
-        "decision at evaluation (advice: expand), 20 min"."""
+        "decision at evaluation (advice: expand), 20 min". An active trial whose last `run`
+        finished with nothing left to wait for (its next engagement opened, say) waits for
+        the start that carries it on."""
         if self.waiting_for is None:
-            return "-"
+            idle = (
+                run is not None
+                and run.state == "Completed"
+                and Phase(self.phase) not in {Phase.DRAFT, *TERMINAL}
+            )
+            return IDLE if idle else "-"
         what = f"{self.waiting_for} (advice: {self.advice})" if self.advice else self.waiting_for
         if self.waiting_since is None:
             return what
         return f"{what}, {span_in_words(now - self.waiting_since)}"
-
-
-def waiting_text(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:
-    """What the trial waits for. An active trial whose last run finished with nothing left
-    to wait for (its next engagement opened, say) waits for the start that carries it on."""
-    idle = (
-        status.waiting_for is None
-        and run is not None
-        and run.state == "Completed"
-        and Phase(status.phase) not in {Phase.DRAFT, *TERMINAL}
-    )
-    return IDLE if idle else status.waiting(now)
 
 
 def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -> str:
@@ -92,7 +87,7 @@ def status_markdown(status: TrialStatus, now: datetime, run: LatestRun | None) -
         f"| engagement | {status.engagement} |",
         f"| rungs done | {status.rung} |",
         f"| spent | {status.burn} |",
-        f"| waiting for | {waiting_text(status, now, run)} |",
+        f"| waiting for | {status.waiting(now, run)} |",
         f"| latest run | {_run_cell(run)} |",
         "",
     ]

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.budget import DONE
-from models.monitor import ASKED, WAITING_FOR_A_PERSON, Escalation, OpenRung, Watch, advice_in
+from models.monitor import WAITING_FOR_A_PERSON, Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
 from models.status import TrialStatus
 from models.tables import (
@@ -22,6 +22,7 @@ from models.tables import (
     WebhookEvent,
     utcnow,
 )
+from store.gates import open_gate
 from store.ladder import timesheet_spend
 
 MONITOR = "monitor"
@@ -178,14 +179,8 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
 
 
 def _advice(session: Session, trial: Trial) -> str | None:
-    """The engine's advice at the gate where the trial waits for a person, as noted when the
-    gate asked."""
+    """The engine's advice at the gate where the trial waits for a person."""
     if trial.waiting_for not in WAITING_FOR_A_PERSON:
         return None
-    note = session.exec(
-        select(AuditEntry.reason)
-        .where(AuditEntry.trial_id == trial.id, AuditEntry.action == ASKED)
-        .order_by(col(AuditEntry.id).desc())
-        .limit(1)
-    ).first()
-    return advice_in(note) if note else None
+    gate = open_gate(session=session, slug=trial.slug)
+    return gate.recommendation if gate else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from models.monitor import advice_in, asked_note
-from models.status import LatestRun, TrialStatus, status_markdown, waiting_text
+from models.monitor import asked_note
+from models.status import LatestRun, TrialStatus, status_markdown
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -53,12 +53,12 @@ def test_the_weekly_report_names_the_latest_runs_state_and_address() -> None:
     assert "| latest run | - |" in status_markdown(status("closed", 2, None), NOW, None)
 
 
-def test_the_advice_noted_when_a_gate_asks_is_read_back() -> None:
+def test_the_note_a_gate_leaves_when_it_asks_names_the_advice() -> None:
     note = asked_note("evaluation:e1:1", "expand", "every target met: score 100%")
     assert note == "evaluation:e1:1: advice expand: every target met: score 100%"
-    assert advice_in(note) == "expand"
-    assert advice_in(asked_note("budget-approval:e1", None, "over the cap")) is None
-    assert advice_in("some other note") is None
+    assert asked_note("budget-approval:e1", None, "over the cap") == (
+        "budget-approval:e1: advice none: over the cap"
+    )
 
 
 def test_a_trial_waiting_for_a_person_shows_the_advice() -> None:
@@ -71,8 +71,8 @@ def test_a_trial_waiting_for_a_person_shows_the_advice() -> None:
 def test_an_active_trial_whose_run_finished_waits_for_its_next_start() -> None:
     opened = status("piloting", 0, "office-rollout")  # engagement 2 opened, nothing waited for
     done = LatestRun(state="Completed", url=None)
-    assert waiting_text(opened, NOW, done) == "a start: `trials start` or the monitor's next round"
-    assert waiting_text(opened, NOW, LatestRun(state="Running", url=None)) == "-"
-    assert waiting_text(status("closed", 2, None), NOW, done) == "-"
+    assert opened.waiting(NOW, done) == "a start: `trials start` or the monitor's next round"
+    assert opened.waiting(NOW, LatestRun(state="Running", url=None)) == "-"
+    assert status("closed", 2, None).waiting(NOW, done) == "-"
     asked = opened.model_copy(update={"waiting_for": "vendor to deliver office-rollout"})
-    assert waiting_text(asked, NOW, done) == "vendor to deliver office-rollout"
+    assert asked.waiting(NOW, done) == "vendor to deliver office-rollout"

@@ -1,0 +1,67 @@
+"""The gate a trial waits at for a person, worked out again from the store: the budget
+approval at onboarding, the budget cap while piloting, or the evaluation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from models.approval import BudgetRequest, budget_request
+from models.cap import CapRequest
+from models.evaluation import Evaluation, evaluate
+from models.phases import Phase
+from models.tables import utcnow
+from store.budget import cap_stop
+from store.context import load_context
+from store.evaluation import evaluation_facts
+
+
+class OpenGate(BaseModel):
+    """The gate a trial waits at, the flow that waits there, and the evidence for the record."""
+
+    slug: str
+    trial_id: int
+    gate: str
+    flow: str
+    recommendation: str | None  # the engine's advice; None leaves it to the person
+    evidence: dict[str, object]
+    basis: BudgetRequest | CapRequest | Evaluation  # what a choice there is checked against
+
+
+def open_gate(*, session: Session, slug: str) -> OpenGate | None:
+    """The gate open for the trial's phase now, with the engine's advice; None if there is
+    none (a piloting trial not stopped at its cap, or a phase with no gate)."""
+    trial = load_context(session=session, slug=slug)
+    if trial.phase is Phase.ONBOARDING:
+        request = budget_request(slug, trial.trial_id, trial.plan)
+        return OpenGate(
+            slug=slug,
+            trial_id=trial.trial_id,
+            gate=request.gate,
+            flow="onboarding",
+            recommendation=request.advice,
+            evidence=request.evidence(),
+            basis=request,
+        )
+    if trial.phase is Phase.PILOTING and (stop := cap_stop(session=session, slug=slug)):
+        return OpenGate(
+            slug=slug,
+            trial_id=stop.trial_id,
+            gate=stop.gate,
+            flow="ladder",
+            recommendation=stop.advice,
+            evidence=stop.evidence(),
+            basis=stop,
+        )
+    if trial.phase is Phase.EVALUATING:
+        evaluation = evaluate(evaluation_facts(session=session, slug=slug), utcnow().date())
+        return OpenGate(
+            slug=slug,
+            trial_id=evaluation.trial_id,
+            gate=evaluation.gate,
+            flow="evaluation",
+            recommendation=evaluation.recommendation.choice,
+            evidence=evaluation.evidence(),
+            basis=evaluation,
+        )
+    return None
