@@ -9,7 +9,7 @@ import httpx
 
 from simulator.config import ProfileName, SimulatorConfig
 from tests.conftest import StartSimulator
-from tests.simulator.helpers import create, ledger, order, vendor_client
+from tests.simulator.helpers import ANSWER_TIMEOUT, create, ledger, order, vendor_client
 
 CLIENT_TIMEOUT = 0.4
 
@@ -37,9 +37,8 @@ def naive_calls(client: httpx.Client, count: int) -> list[int | None]:
 
 
 def faults(client: httpx.Client) -> dict[str, Any]:
-    """What the simulator says it injected (the admin route is never faulted, but a busy
-    machine can take it past the short timeout the faulted calls are made with)."""
-    data: dict[str, Any] = client.get("/admin/faults", timeout=10).json()
+    """What the simulator says it injected (the admin route is never faulted)."""
+    data: dict[str, Any] = client.get("/admin/faults", timeout=ANSWER_TIMEOUT).json()
     return data
 
 
@@ -110,7 +109,8 @@ def test_health_and_admin_are_never_faulted(simulator_server: StartSimulator) ->
     base_url = simulator_server(flaky().model_copy(update={"fault_rate": 1.0}))
     client = vendor_client(base_url, timeout=CLIENT_TIMEOUT)
     assert all(httpx.get(f"{base_url}/v1/health").status_code == 200 for _ in range(5))
-    assert all(client.get("/admin/ledger").status_code == 200 for _ in range(5))
+    ledger_calls = [client.get("/admin/ledger", timeout=ANSWER_TIMEOUT) for _ in range(5)]
+    assert all(response.status_code == 200 for response in ledger_calls)
     assert faults(client)["requests"] == 0
 
 
@@ -118,7 +118,8 @@ def test_a_ghost_stops_answering_after_some_requests(simulator_server: StartSimu
     config = SimulatorConfig(profile=ProfileName.GHOST, ghost_after_requests=3)
     base_url = simulator_server(config)
     client = vendor_client(base_url, timeout=CLIENT_TIMEOUT)
-    assert all(client.get("/v1/whoami").status_code == 200 for _ in range(3))
+    answers = [client.get("/v1/whoami", timeout=ANSWER_TIMEOUT) for _ in range(3)]
+    assert all(response.status_code == 200 for response in answers)
     for path in ("/v1/whoami", "/v1/health"):
         try:
             client.get(path)
@@ -133,8 +134,8 @@ def test_a_ghost_can_vanish_after_some_days(simulator_server: StartSimulator) ->
         profile=ProfileName.GHOST, ghost_after_requests=None, ghost_after_days=2
     )
     client = vendor_client(simulator_server(config), timeout=CLIENT_TIMEOUT)
-    assert client.get("/v1/whoami").status_code == 200
-    client.post("/admin/clock/advance", params={"days": 2})
+    assert client.get("/v1/whoami", timeout=ANSWER_TIMEOUT).status_code == 200
+    client.post("/admin/clock/advance", params={"days": 2}, timeout=ANSWER_TIMEOUT)
     try:
         client.get("/v1/health")
     except httpx.ReadTimeout:
