@@ -11,7 +11,8 @@ from simulator.config import ProfileName, SimulatorConfig
 from tests.conftest import StartSimulator
 from tests.simulator.helpers import ANSWER_TIMEOUT, create, ledger, order, vendor_client
 
-CLIENT_TIMEOUT = 0.4
+# Long enough for an unfaulted or slow answer on a busy machine, short of an injected timeout.
+CLIENT_TIMEOUT = 1.0
 
 
 def flaky(seed: int = 7) -> SimulatorConfig:
@@ -21,7 +22,7 @@ def flaky(seed: int = 7) -> SimulatorConfig:
         seed=seed,
         fault_rate=0.5,
         slow_seconds=(0.05, 0.1),
-        timeout_seconds=1.0,
+        timeout_seconds=3.0,
     )
 
 
