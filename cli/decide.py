@@ -59,17 +59,28 @@ def decide(
     ] = None,
 ) -> None:
     """Decide at the trial's open gate: resume the run waiting there, or record it for the next."""
+    from decimal import Decimal
+
+    from models.cap import CapRequest
+
     settings = get_settings()
     decided_by = (settings.actor if by is None else by).strip()
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise TrialsError("The reason is empty: say why with --reason TEXT; it is recorded.")
     if not decided_by:
         raise TrialsError("--by is empty: say who decides; it is recorded.")
     gate = _open_gate(trial, choice, cap)
-    answer = {"choice": choice, "reason": reason.strip(), "decided_by": decided_by}
-    if cap is not None:
-        answer["new_cap"] = cap
-        gate.evidence["new_cap"] = cap
+    answer: dict[str, object] = {
+        "choice": choice,
+        "reason": reason,
+        "decided_by": decided_by,
+    }
+    if cap is not None and isinstance(gate.basis, CapRequest):
+        # A JSON number, as the form's schema asks: the server checks it against the least
+        # cap before it resumes the run, as it does an answer from the UI.
+        answer["new_cap"] = float(cap)
+        gate.evidence = gate.basis.evidence(Decimal(cap))
     run = _paused_run(gate)
     if run is not None and _resume(run, answer):
         typer.echo(
@@ -77,7 +88,7 @@ def decide(
             "and moves the trial on."
         )
         return
-    _record_for_next_run(gate, choice, answer["reason"], decided_by)
+    _record_for_next_run(gate, choice, reason, decided_by)
     typer.echo(
         f"No {gate.flow} run is waiting for {trial}; '{choice}' by {decided_by} is recorded at "
         f"{gate.gate}, and the next {gate.flow} run applies it: `trials start {trial}` with a "

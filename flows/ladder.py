@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from prefect import flow, get_run_logger
+from pydantic import ConfigDict
 
 from config import get_settings
 from flows.gates import POLICY, GateInput, ask, how_to_wait
@@ -15,6 +17,7 @@ from models.context import TrialContext
 from models.errors import TrialsError
 from models.evaluation import check_mode
 from models.gates import missed_reasons
+from models.money import money
 from models.phases import Phase
 from models.scoring import scorecard
 from tasks.budget import apply_cap_decision_at, mark_announced, record_crossings
@@ -55,6 +58,33 @@ class CapInput(GateInput):
 
     choice: CapChoice
     new_cap: Decimal | None = None  # raise-cap only: at least the spend plus the rung
+
+    @classmethod
+    def at(cls, request: CapRequest) -> type[CapInput]:
+        """The form for this stop, whose schema the server checks an answer against before
+        it resumes the run: raise-cap with a new cap of at least what the rung needs, any
+        other choice with none. A wrong answer is refused in the form, and the run waits on."""
+
+        def bound(schema: dict[str, Any]) -> None:
+            schema["properties"]["new_cap"] = {
+                "title": "New Cap",
+                "description": f"With raise-cap only: at least {money(request.needed)} "
+                f"{request.currency}, the spend plus {request.rung}'s forecast.",
+                "anyOf": [{"type": "number", "minimum": float(request.needed)}, {"type": "null"}],
+                "default": None,
+            }
+            schema["if"] = {
+                "properties": {"choice": {"const": CapChoice.RAISE_CAP.value}},
+                "required": ["choice"],
+            }
+            schema["then"] = {
+                "properties": {"new_cap": {"type": "number"}},
+                "required": ["new_cap"],
+            }
+            schema["else"] = {"properties": {"new_cap": {"type": "null"}}}
+
+        config = ConfigDict(json_schema_extra=bound)
+        return type(cls.__name__, (cls,), {"model_config": config, "__module__": cls.__module__})
 
 
 @flow(name="ladder", flow_run_name="ladder-{slug}")
@@ -173,7 +203,7 @@ async def settle_cap(
         )
     else:
         answer = await ask(
-            CapInput,
+            CapInput.at(request),
             slug=request.slug,
             gate=request.gate,
             waiting_for=WAITING_FOR_CAP,

@@ -16,7 +16,7 @@ from models.budget import forecast_cost
 from models.context import TrialContext
 from models.errors import TrialsError
 from models.gates import over_cap
-from models.money import CENT
+from models.money import CENT, cents
 from models.phases import Phase
 
 WAITING_FOR_CAP = "decision at the budget cap"
@@ -77,7 +77,7 @@ class CapRequest(BaseModel):
             "advice": self.advice,
         }
         if new_cap is not None:
-            facts["new_cap"] = str(new_cap)
+            facts["new_cap"] = str(cents(Decimal(new_cap)))
         return facts
 
 

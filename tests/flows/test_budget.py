@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
+from prefect import get_client
+from prefect.client.schemas.responses import SetStateStatus
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -101,7 +103,7 @@ async def test_the_overrunner_stops_at_the_cap_then_climbs_on_a_raised_cap(
         "rescope",
         "Dana",
     )
-    assert json.loads(cap.evidence_json)["new_cap"] == "16500"
+    assert json.loads(cap.evidence_json)["new_cap"] == "16500.00"
     with read_session(settings) as session:
         raised = session.exec(select(AuditEntry).where(AuditEntry.action == "cap_raised")).one()
         alerts = session.exec(select(BudgetAlert).order_by(col(BudgetAlert.id))).all()
@@ -147,6 +149,53 @@ async def test_ask_pauses_at_the_cap_until_trials_decide_rescopes(
         base = session.exec(select(Vendor.base_url)).one().rstrip("/")
     ledger = httpx.get(f"{base}/admin/ledger").json()
     assert ledger["effects"]["work_items"] == 2
+
+
+async def test_the_cap_form_refuses_a_raise_that_would_not_let_the_rung_start(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    await onboarding(slug, decisions="auto")
+    since = datetime.now(UTC)
+    running = asyncio.create_task(ladder(slug, wait_seconds=30, decision_timeout=120))
+    run = await paused_run(f"ladder-{slug}", since)
+    spent = timesheets(settings)
+    rungs = stored(settings, slug)[1]
+    needed = spent + (rungs[2].estimate * spent / (rungs[0].estimate + rungs[1].estimate))
+    needed = needed.quantize(Decimal("0.01"))
+
+    # What the UI's form sends on Submit, checked by the server against the form's schema.
+    why = {"reason": "worth it", "decided_by": "Dana"}
+    wrong = {
+        "is a required property": {"choice": "raise-cap"},
+        f"is less than the minimum of {float(needed)}": {
+            "choice": "raise-cap",
+            "new_cap": float(needed) - 0.01,
+        },
+        "is not of type 'null'": {"choice": "rescope", "new_cap": 17000},
+    }
+    async with get_client() as client:
+        for refusal, answer in wrong.items():
+            result = await client.resume_flow_run(run.id, run_input=answer | why)
+            assert result.status is SetStateStatus.REJECT, answer
+            assert result.details.reason is not None and refusal in result.details.reason
+            still = await client.read_flow_run(run.id)
+            assert still.state is not None and still.state.is_paused()
+    assert not running.done()
+    assert stored(settings, slug)[0].budget_cap == Decimal("15500")
+
+    # The least cap is enough; `trials decide` sends it as the form would, and resumes.
+    answered = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        ["decide", slug, "raise-cap", "--cap", str(needed), "--reason", "worth it"],
+    )
+    assert answered.exit_code == 0, answered.output
+    assert f"Resumed ladder-{slug}" in answered.stdout
+    assert await asyncio.wait_for(running, 60) == "evaluating"
+    row, rungs, decisions = stored(settings, slug)
+    assert row.budget_cap == needed and rungs[2].vendor_ref is not None
+    assert json.loads(decisions[-1].evidence_json)["new_cap"] == str(needed)
 
 
 async def test_exit_at_the_cap_runs_the_exit_plan(
