@@ -3,10 +3,13 @@ decides a trial's gates in its form; the trial report renders its chart."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from config import Settings
 from flows.trial import trial
-from models.tables import Decision, Trial
+from models.tables import Decision, PilotTask, Trial
 from simulator.config import ProfileName
 from store.db import read_session
 from tests.flows.conftest import StoreTrial, prefect_server, start_workers
@@ -221,3 +224,100 @@ def near(colours: list[tuple[int, tuple[int, int, int]]], target: tuple[int, int
         for count, colour in colours
         if max(abs(a - b) for a, b in zip(colour, target, strict=True)) <= 12
     )
+
+
+def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_start(
+    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
+) -> None:
+    slug = stored_trial(ProfileName.OVERRUNNER)
+    with prefect_server(tmp_path) as env:
+        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
+        deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
+        assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+        [worker] = start_workers(env)
+        try:
+            started = subprocess.run(
+                [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
+            )
+            assert started.returncode == 0, started.stderr
+            run_id = started.stdout.strip().rsplit("/", 1)[-1]
+            reaches(api, run_id, "Suspended")
+            approved = subprocess.run(
+                [TRIALS, "decide", slug, "approve", "--reason", "covered"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert approved.returncode == 0, approved.stderr
+            reaches_gate(api, run_id, "budget-cap-e1-rung-3")
+
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium_path(), args=CHROMIUM[1:]
+                )
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{ui}/runs/flow-run/{run_id}")
+                page.get_by_role("button", name="Resume").click()
+                form = page.get_by_role("dialog")
+                field = {
+                    label: form.locator(".schema-form-property", has_text=label)
+                    for label in ("Reason", "Decided By", "Choice", "New Cap")
+                }
+                field["Choice"].locator(".p-select-button__control").press("ArrowDown")
+                page.get_by_role("option", name="raise-cap").click()
+                field["Reason"].locator("textarea").fill("Rung 3 is the on-call cover we need")
+                field["Decided By"].locator("textarea").fill("Sam Ortiz")
+                # The person reads the least cap off the form, and first types less.
+                least = re.search(r"at least ([\d,]+\.\d\d) USD", field["New Cap"].inner_text())
+                assert least, field["New Cap"].inner_text()
+                needed = Decimal(least[1].replace(",", ""))
+                field["New Cap"].get_by_role("button", name="float").click()
+                field["New Cap"].locator("input").fill("15600")
+                form.get_by_role("button", name="Submit").click()
+                refusal = field["New Cap"].get_by_text("is not valid")
+                refusal.wait_for()
+                page.screenshot(path=tmp_path / "cap-refused.png")
+                assert form.is_visible()
+                waiting = run_state(api, run_id)
+                field["New Cap"].locator("input").fill(str(needed))
+                form.get_by_role("button", name="Submit").click()
+                form.wait_for(state="hidden")
+                browser.close()
+            after = reaches_gate(api, run_id, "evaluation-e1-1")
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+    # 15,600 was refused in the form, and the run stayed suspended at the cap.
+    assert (waiting["name"], waiting["state_details"]["pause_key"]) == (
+        "Suspended",
+        "budget-cap-e1-rung-3",
+    )
+    assert Decimal(15500) < Decimal(15600) < needed  # over the old cap, short of the rung
+    assert (tmp_path / "cap-refused.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The least cap was taken: the same run climbed rung 3 and went on to its evaluation.
+    assert after["name"] == "Suspended"
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        cap = session.exec(select(Decision).where(Decision.gate == "budget-cap:e1:rung-3")).one()
+        rung_3 = session.exec(select(PilotTask).where(PilotTask.rung_key == "rung-3")).one()
+    assert (cap.choice, cap.decided_by, cap.reason) == (
+        "raise-cap",
+        "Sam Ortiz",
+        "Rung 3 is the on-call cover we need",
+    )
+    assert json.loads(cap.evidence_json)["new_cap"] == str(needed)
+    assert row.budget_cap == needed and row.phase == "evaluating"
+    assert rung_3.vendor_ref is not None
+
+
+def reaches_gate(api: str, run_id: str, key: str, timeout: float = 180) -> dict[str, Any]:
+    """The run's state once it is suspended at the gate of that pause key."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = reaches(api, run_id, "Suspended", timeout)
+        if state["state_details"].get("pause_key") == key:
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"the run never suspended at {key}")
