@@ -12,6 +12,7 @@ from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel
 
 from models.errors import TrialsError
+from models.labels import trial_tag
 
 DEPLOYMENT = "trial/trials"  # flow "trial", deployment "trials", as in prefect.yaml
 ACTIVE = [
@@ -69,7 +70,7 @@ async def start_trial_run(
             found.id,
             parameters=parameters,
             name=f"trial-{slug}",
-            tags=[f"trial:{slug}"],
+            tags=[trial_tag(slug)],
             idempotency_key=f"trial:{slug}:{len(runs)}",
         )
     return StartedRun(id=run.id, name=run.name, state=_state(run), under_way=False)

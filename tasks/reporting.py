@@ -12,6 +12,7 @@ from prefect.context import FlowRunContext
 from prefect.events import emit_event
 
 from models.context import TrialContext
+from models.labels import phase_tag, trial_tag, vendor_tag
 from models.phases import Phase
 
 
@@ -25,9 +26,9 @@ async def label_run(trial: TrialContext, phase: Phase | None = None) -> None:
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         return
-    labels = {f"vendor:{trial.vendor.name}", f"trial:{trial.slug}"}
+    labels = {vendor_tag(trial.vendor.name), trial_tag(trial.slug)}
     if phase is not None:
-        labels.add(f"phase:{phase}")
+        labels.add(phase_tag(phase))
     run = context.flow_run
     async with get_client() as client:
         await client.update_flow_run(run.id, tags=sorted(set(run.tags) | labels))
