@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from tests.flows.conftest import StoreTrial, prefect_server, start_workers
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SPENT_BLUE, CAP_RED = (0x1F, 0x6F, 0xEB), (0xD1, 0x24, 0x2F)  # as reports.chart draws them
+PATIENCE_MS = 120_000
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -55,6 +58,22 @@ def browse(url: str, *argv: str) -> str:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+@contextmanager
+def browser_page() -> Iterator[Page]:
+    """A page in headless Chromium, driven by Playwright. Each action waits up to two
+    minutes, not Playwright's 30 s: on a busy machine the UI can take that long to answer."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM[1:], timeout=PATIENCE_MS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(PATIENCE_MS)
+            yield page
+        finally:
+            browser.close()
 
 
 def browse_until(url: str, *needles: str, attempts: int = 4) -> str:
@@ -102,7 +121,7 @@ def run_state(api: str, run_id: str) -> dict[str, Any]:
     return state
 
 
-def reaches(api: str, run_id: str, name: str, timeout: float = 180) -> dict[str, Any]:
+def reaches(api: str, run_id: str, name: str, timeout: float = 300) -> dict[str, Any]:
     """The run's state once it is `name`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -156,11 +175,7 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
             run_id = started.stdout.strip().rsplit("/", 1)[-1]
             page_of_run = f"{ui}/runs/flow-run/{run_id}"
 
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium_path(), args=CHROMIUM[1:]
-                )
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            with browser_page() as page:
                 state = reaches(api, run_id, "Suspended")
                 assert state["state_details"]["pause_key"] == "budget-approval-e1"
                 budget = answer_in_the_form(
@@ -171,7 +186,6 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
                 evaluation = answer_in_the_form(
                     page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
                 )
-                browser.close()
             reaches(api, run_id, "Completed")
         finally:
             worker.terminate()
@@ -252,11 +266,7 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
             assert approved.returncode == 0, approved.stderr
             reaches_gate(api, run_id, "budget-cap-e1-rung-3")
 
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium_path(), args=CHROMIUM[1:]
-                )
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            with browser_page() as page:
                 page.goto(f"{ui}/runs/flow-run/{run_id}")
                 page.get_by_role("button", name="Resume").click()
                 form = page.get_by_role("dialog")
@@ -283,7 +293,6 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
                 field["New Cap"].locator("input").fill(str(needed))
                 form.get_by_role("button", name="Submit").click()
                 form.wait_for(state="hidden")
-                browser.close()
             after = reaches_gate(api, run_id, "evaluation-e1-1")
         finally:
             worker.terminate()
@@ -312,7 +321,7 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
     assert rung_3.vendor_ref is not None
 
 
-def reaches_gate(api: str, run_id: str, key: str, timeout: float = 180) -> dict[str, Any]:
+def reaches_gate(api: str, run_id: str, key: str, timeout: float = 300) -> dict[str, Any]:
     """The run's state once it is suspended at the gate of that pause key."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
