@@ -139,6 +139,20 @@ def start_workers(env: dict[str, str], count: int = 1) -> list[subprocess.Popen[
     ]
 
 
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the workers as a service manager would: SIGTERM, then SIGKILL for any still up
+    after 30 s. Prefect's worker does not always exit on SIGTERM, and one left running
+    would poll on through the rest of the tests."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=30)
+
+
 @contextmanager
 def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
     """`trials server` on a free port, with its own Prefect home; the environment to use it.

@@ -27,7 +27,7 @@ from flows.trial import trial
 from models.tables import Decision, PilotTask, Trial
 from simulator.config import ProfileName
 from store.db import read_session
-from tests.flows.conftest import StoreTrial, prefect_server, start_workers
+from tests.flows.conftest import StoreTrial, prefect_server, start_workers, stop_workers
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SPENT_BLUE, CAP_RED = (0x1F, 0x6F, 0xEB), (0xD1, 0x24, 0x2F)  # as reports.chart draws them
@@ -188,8 +188,7 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
                 )
             reaches(api, run_id, "Completed")
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            stop_workers([worker])
 
     # The forms showed the engine's advice, prefilled; the person's answers were recorded.
     assert budget["choice"] == "approve"
@@ -295,8 +294,7 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
                 form.wait_for(state="hidden")
             after = reaches_gate(api, run_id, "evaluation-e1-1")
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            stop_workers([worker])
 
     # 15,600 was refused in the form, and the run stayed suspended at the cap.
     assert (waiting["name"], waiting["state_details"]["pause_key"]) == (

@@ -27,7 +27,13 @@ from config import Settings
 from models.tables import AuditEntry, PilotTask, RaisedEscalation, Trial, VendorEffect
 from simulator.config import ProfileName
 from store.db import read_session, write_session
-from tests.flows.conftest import StoreTrial, events_about, prefect_server, start_workers
+from tests.flows.conftest import (
+    StoreTrial,
+    events_about,
+    prefect_server,
+    start_workers,
+    stop_workers,
+)
 
 BIN = Path(sys.executable).parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -101,10 +107,7 @@ def test_two_workers_carry_trials_through_a_prefect_server_on_postgresql(
         assert rows["scale-reliable"]["latest_run"].startswith(env["PREFECT_API_URL"][:-4])
         assert rows["scale-poor"]["phase"] == "closed"
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop_workers(workers)
 
 
 def _expanded(settings: Settings) -> bool:
@@ -208,9 +211,7 @@ async def test_the_scheduled_monitor_escalates_a_ghost_vendor_once(
             assert (await finished_run(second.id)).state.is_completed()  # type: ignore[union-attr]
             [event] = await events_about("trials.escalation.raised", slug, since, expected=1)
     finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=30)
+        stop_workers(workers)
 
     with read_session(settings) as session:
         raised = session.exec(select(RaisedEscalation)).all()

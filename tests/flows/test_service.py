@@ -30,7 +30,7 @@ from config import Settings
 from flows.monitor import monitor
 from models.tables import Decision, PilotTask, Trial, Vendor
 from store.db import read_session
-from tests.flows.conftest import StoreTrial, start_workers
+from tests.flows.conftest import StoreTrial, start_workers, stop_workers
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 DEPLOYMENTS = {
@@ -84,8 +84,7 @@ def worker(deployed: None) -> Iterator[subprocess.Popen[bytes]]:
     """`trials worker` on the pool, for the length of the test."""
     process = start_worker()
     yield process
-    process.terminate()
-    process.wait(timeout=30)
+    stop_workers([process])
 
 
 async def read_run(run_id: UUID) -> FlowRun:
@@ -244,8 +243,7 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor
         assert expanded.returncode == 0, expanded.stderr
         await run_reaches(second, "Completed", timeout=240)
     finally:
-        replacement.terminate()
-        replacement.wait(timeout=30)
+        stop_workers([replacement])
 
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
