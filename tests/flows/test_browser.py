@@ -158,12 +158,11 @@ def answer_in_the_form(page: Page, url: str, reason: str, by: str, shot: Path) -
     return shown
 
 
-def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
-    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
-) -> None:
-    slug = stored_trial()
+@contextmanager
+def started_under_a_worker(slug: str, tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """A server with the deployments and a worker, and the trial started there: the
+    server's environment and the trial run's id. The worker is stopped afterwards."""
     with prefect_server(tmp_path) as env:
-        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
         deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
         assert deployed.returncode == 0, deployed.stderr + deployed.stdout
         [worker] = start_workers(env)
@@ -172,23 +171,31 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
                 [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
             )
             assert started.returncode == 0, started.stderr
-            run_id = started.stdout.strip().rsplit("/", 1)[-1]
-            page_of_run = f"{ui}/runs/flow-run/{run_id}"
-
-            with browser_page() as page:
-                reaches_gate(api, run_id, "budget-approval-e1")
-                budget = answer_in_the_form(
-                    page, page_of_run, "Within the Q4 budget", "Sam Ortiz", tmp_path / "budget.png"
-                )
-                # The form closes as it sends the answer: the run may show the gate just
-                # answered for a moment, so this waits for the next gate by its key.
-                reaches_gate(api, run_id, "evaluation-e1-1")
-                evaluation = answer_in_the_form(
-                    page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
-                )
-            reaches(api, run_id, "Completed")
+            yield env, started.stdout.strip().rsplit("/", 1)[-1]
         finally:
             stop_workers([worker])
+
+
+def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
+    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
+) -> None:
+    slug = stored_trial()
+    with started_under_a_worker(slug, tmp_path) as (env, run_id):
+        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
+        page_of_run = f"{ui}/runs/flow-run/{run_id}"
+
+        with browser_page() as page:
+            reaches_gate(api, run_id, "budget-approval-e1")
+            budget = answer_in_the_form(
+                page, page_of_run, "Within the Q4 budget", "Sam Ortiz", tmp_path / "budget.png"
+            )
+            # The form closes as it sends the answer: the run may show the gate just
+            # answered for a moment, so this waits for the next gate by its key.
+            reaches_gate(api, run_id, "evaluation-e1-1")
+            evaluation = answer_in_the_form(
+                page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
+            )
+        reaches(api, run_id, "Completed")
 
     # The forms showed the engine's advice, prefilled; the person's answers were recorded.
     assert budget["choice"] == "approve"
@@ -243,58 +250,47 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
     settings: Settings, stored_trial: StoreTrial, tmp_path: Path
 ) -> None:
     slug = stored_trial(ProfileName.OVERRUNNER)
-    with prefect_server(tmp_path) as env:
+    with started_under_a_worker(slug, tmp_path) as (env, run_id):
         api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
-        deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
-        assert deployed.returncode == 0, deployed.stderr + deployed.stdout
-        [worker] = start_workers(env)
-        try:
-            started = subprocess.run(
-                [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
-            )
-            assert started.returncode == 0, started.stderr
-            run_id = started.stdout.strip().rsplit("/", 1)[-1]
-            reaches(api, run_id, "Suspended")
-            approved = subprocess.run(
-                [TRIALS, "decide", slug, "approve", "--reason", "covered"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert approved.returncode == 0, approved.stderr
-            reaches_gate(api, run_id, "budget-cap-e1-rung-3")
+        reaches(api, run_id, "Suspended")
+        approved = subprocess.run(
+            [TRIALS, "decide", slug, "approve", "--reason", "covered"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert approved.returncode == 0, approved.stderr
+        reaches_gate(api, run_id, "budget-cap-e1-rung-3")
 
-            with browser_page() as page:
-                page.goto(f"{ui}/runs/flow-run/{run_id}")
-                page.get_by_role("button", name="Resume").click()
-                form = page.get_by_role("dialog")
-                field = {
-                    label: form.locator(".schema-form-property", has_text=label)
-                    for label in ("Reason", "Decided By", "Choice", "New Cap")
-                }
-                field["Choice"].locator(".p-select-button__control").press("ArrowDown")
-                page.get_by_role("option", name="raise-cap").click()
-                field["Reason"].locator("textarea").fill("Rung 3 is the on-call cover we need")
-                field["Decided By"].locator("textarea").fill("Sam Ortiz")
-                # The person reads the least cap off the form, and first types less.
-                least = re.search(r"at least ([\d,]+\.\d\d) USD", field["New Cap"].inner_text())
-                assert least, field["New Cap"].inner_text()
-                needed = Decimal(least[1].replace(",", ""))
-                field["New Cap"].get_by_role("button", name="float").click()
-                field["New Cap"].locator("input").fill("15600")
-                form.get_by_role("button", name="Submit").click()
-                refusal = field["New Cap"].get_by_text("is not valid")
-                refusal.wait_for()
-                page.screenshot(path=tmp_path / "cap-refused.png")
-                assert form.is_visible()
-                waiting = run_state(api, run_id)
-                field["New Cap"].locator("input").fill(str(needed))
-                form.get_by_role("button", name="Submit").click()
-                form.wait_for(state="hidden")
-            after = reaches_gate(api, run_id, "evaluation-e1-1")
-        finally:
-            stop_workers([worker])
+        with browser_page() as page:
+            page.goto(f"{ui}/runs/flow-run/{run_id}")
+            page.get_by_role("button", name="Resume").click()
+            form = page.get_by_role("dialog")
+            field = {
+                label: form.locator(".schema-form-property", has_text=label)
+                for label in ("Reason", "Decided By", "Choice", "New Cap")
+            }
+            field["Choice"].locator(".p-select-button__control").press("ArrowDown")
+            page.get_by_role("option", name="raise-cap").click()
+            field["Reason"].locator("textarea").fill("Rung 3 is the on-call cover we need")
+            field["Decided By"].locator("textarea").fill("Sam Ortiz")
+            # The person reads the least cap off the form, and first types less.
+            least = re.search(r"at least ([\d,]+\.\d\d) USD", field["New Cap"].inner_text())
+            assert least, field["New Cap"].inner_text()
+            needed = Decimal(least[1].replace(",", ""))
+            field["New Cap"].get_by_role("button", name="float").click()
+            field["New Cap"].locator("input").fill("15600")
+            form.get_by_role("button", name="Submit").click()
+            refusal = field["New Cap"].get_by_text("is not valid")
+            refusal.wait_for()
+            page.screenshot(path=tmp_path / "cap-refused.png")
+            assert form.is_visible()
+            waiting = run_state(api, run_id)
+            field["New Cap"].locator("input").fill(str(needed))
+            form.get_by_role("button", name="Submit").click()
+            form.wait_for(state="hidden")
+        after = reaches_gate(api, run_id, "evaluation-e1-1")
 
     # 15,600 was refused in the form, and the run stayed suspended at the cap.
     assert (waiting["name"], waiting["state_details"]["pause_key"]) == (
