@@ -32,6 +32,9 @@ from tests.flows.conftest import StoreTrial, prefect_server, start_workers, stop
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SPENT_BLUE, CAP_RED = (0x1F, 0x6F, 0xEB), (0xD1, 0x24, 0x2F)  # as reports.chart draws them
 PATIENCE_MS = 120_000
+# The test's own reads of the server's API: a server on SQLite, writing a run's states for a
+# worker on a busy machine, has been seen to take over httpx's default 5 s to answer a read.
+API_PATIENCE_S = 60
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -99,7 +102,9 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
         assert ran.returncode == 0, ran.stderr
         api = env["PREFECT_API_URL"]
         [run] = httpx.post(
-            f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"any_": [f"trial-{slug}"]}}}
+            f"{api}/flow_runs/filter",
+            json={"flow_runs": {"name": {"any_": [f"trial-{slug}"]}}},
+            timeout=API_PATIENCE_S,
         ).json()
         ui = api.removesuffix("/api")
 
@@ -117,8 +122,8 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
 
 
 def run_state(api: str, run_id: str) -> dict[str, Any]:
-    state: dict[str, Any] = httpx.get(f"{api}/flow_runs/{run_id}").json()["state"]
-    return state
+    run: dict[str, Any] = httpx.get(f"{api}/flow_runs/{run_id}", timeout=API_PATIENCE_S).json()
+    return run["state"]  # type: ignore[no-any-return]
 
 
 def reaches(api: str, run_id: str, name: str, timeout: float = 300) -> dict[str, Any]:
