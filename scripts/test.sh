@@ -44,6 +44,6 @@ fi
 .venv/bin/mypy
 
 echo "== pytest on SQLite"
-TRIALS_TEST_DATABASE_URL= .venv/bin/pytest -q
+TRIALS_TEST_DATABASE_URL= .venv/bin/pytest -q --durations=15
 echo "== pytest on PostgreSQL"
-.venv/bin/pytest -q
+.venv/bin/pytest -q --durations=15
