@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +56,7 @@ def worker(
         int | None, typer.Option(min=1, help="At most this many runs at once.", show_default=False)
     ] = None,
 ) -> None:
-    """Start a worker that runs the deployments' flow runs in processes; it runs until Ctrl-C.
+    """Start a worker that runs the deployments' flow runs in processes, until Ctrl-C or SIGTERM.
 
     The runs use this shell's environment: TRIALS_DATABASE_URL, the vendors' tokens.
     """
@@ -63,6 +64,10 @@ def worker(
     prepare_prefect()
     asyncio.run(_ensure_pool(pool))
     extra = [] if limit is None else ["--limit", str(limit)]
+    # Prefect's worker stops on SIGTERM by interrupting itself with SIGINT. A shell starts a
+    # background job (`trials worker &`) with SIGINT ignored, and exec keeps it ignored, so
+    # such a worker went on polling after SIGTERM until it was killed. Take SIGINT back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     _exec("worker", "start", "--pool", pool, "--type", "process", *extra)
 
 

@@ -141,8 +141,7 @@ def start_workers(env: dict[str, str], count: int = 1) -> list[subprocess.Popen[
 
 def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
     """Stop the workers as a service manager would: SIGTERM, then SIGKILL for any still up
-    after 30 s. Prefect's worker does not always exit on SIGTERM, and one left running
-    would poll on through the rest of the tests."""
+    after 30 s, so that no worker is left polling through the rest of the tests."""
     for worker in workers:
         worker.terminate()
     for worker in workers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -252,3 +253,35 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor
     ledger = httpx.get(f"{base}/admin/ledger").json()
     assert {ref["creations"] for ref in ledger["client_refs"].values()} == {1}
     assert ledger["effects"]["work_items"] == 3  # rung-1 to rung-3, each once
+
+
+def test_a_worker_started_as_a_background_job_stops_on_sigterm(
+    prefect_api: None, tmp_path: Path
+) -> None:
+    """A shell starts a background job (`trials worker &`) with SIGINT ignored, and Prefect's
+    worker stops on SIGTERM by interrupting itself with SIGINT: the worker still stops, and
+    says so, at the first SIGTERM."""
+    log = tmp_path / "worker.log"
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the shell does for `&`
+    try:
+        with log.open("w") as out:
+            worker = subprocess.Popen(
+                [TRIALS, "worker"], env=environment(), stdout=out, stderr=subprocess.STDOUT
+            )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
+    try:
+        deadline = time.monotonic() + 120
+        while "started!" not in log.read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, log.read_text()
+            time.sleep(0.5)
+        assert "started!" in log.read_text(), log.read_text()
+
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert "Received SIGTERM" in log.read_text()
+    assert re.search(r"Worker '.+' stopped!", log.read_text()), log.read_text()
