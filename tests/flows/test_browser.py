@@ -123,7 +123,8 @@ def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_
 
 def run_state(api: str, run_id: str) -> dict[str, Any]:
     run: dict[str, Any] = httpx.get(f"{api}/flow_runs/{run_id}", timeout=API_PATIENCE_S).json()
-    return run["state"]  # type: ignore[no-any-return]
+    state: dict[str, Any] = run["state"]
+    return state
 
 
 def reaches(api: str, run_id: str, name: str, timeout: float = 300) -> dict[str, Any]:
