@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "Prefect server: the limit a vendor's Prefect concurrency limit is created with at "
         "onboarding. Within one process, TRIALS_VENDOR_MAX_CONNECTIONS bounds them too.",
     )
+    gate_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often (seconds) a run paused at a gate checks for a person's answer: "
+        "the most an answer waits before the run carries on.",
+    )
     actor: str = Field(
         default_factory=getpass.getuser,
         description="Who is recorded in the audit log for CLI actions.",

@@ -13,6 +13,7 @@ from prefect.flow_runs import apause_flow_run, asuspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field, create_model
 
+from config import get_settings
 from models.evaluation import pause_key
 from models.monitor import asked_note
 from tasks.trial_state import set_waiting
@@ -82,8 +83,13 @@ async def ask(
     if how == SUSPEND:
         return await asuspend_flow_run(wait_for_input=question, key=pause_key(gate))
     try:
+        # Prefect types poll_interval as int; it sleeps that long, fractions of a second too.
+        poll_interval: Any = get_settings().gate_poll_seconds
         answer = await apause_flow_run(
-            wait_for_input=question, timeout=timeout, poll_interval=2, key=pause_key(gate)
+            wait_for_input=question,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            key=pause_key(gate),
         )
     except FlowPauseTimeout:
         return None

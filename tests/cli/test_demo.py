@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prefect.settings import PREFECT_API_URL
 
 from config import Settings
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import col, select
 
@@ -18,6 +19,8 @@ from models.tables import ExitStep, PilotTask, Trial, Vendor, VendorEffect
 from simulator.config import ProfileName
 from store.db import read_session
 from tests.flows.conftest import StoreTrial
+
+pytestmark = pytest.mark.e2e
 
 RUN = (
     "import asyncio, sys; from flows.trial import trial; "

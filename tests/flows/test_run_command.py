@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
@@ -15,6 +16,8 @@ from config import Settings
 from models.tables import Decision, Trial
 from store.db import read_session
 from tests.flows.conftest import StoreTrial
+
+pytestmark = pytest.mark.e2e
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 

@@ -35,6 +35,8 @@ from tests.flows.conftest import (
     stop_workers,
 )
 
+pytestmark = pytest.mark.e2e
+
 BIN = Path(sys.executable).parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 

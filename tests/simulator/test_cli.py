@@ -8,11 +8,14 @@ import sys
 import time
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 from simulator.serve import wait_healthy
 from tests.simulator.helpers import vendor_client
+
+pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:

@@ -22,6 +22,8 @@ from models.tables import WebhookEvent
 from store.db import read_session
 from tests.webhooks.conftest import SECRET, VENDOR, event_body, read_back, signed
 
+pytestmark = pytest.mark.e2e
+
 
 def test_without_a_secret_the_command_refuses_to_start(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
