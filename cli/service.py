@@ -40,14 +40,39 @@ def server(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port of the API and the UI.")] = 4200,
 ) -> None:
-    """Start a local Prefect server with its UI, analytics off; it runs until Ctrl-C."""
+    """Start a local Prefect server with its UI, analytics off; it runs until Ctrl-C.
+
+    The UI talks to this server's own API at HOST:PORT, whatever PREFECT_API_URL says; set
+    PREFECT_UI_API_URL to the address browsers use when the server is behind a proxy.
+    """
     prepare_prefect()
+    api = f"http://{reachable_host(host)}:{port}/api"
+    # Prefect's UI takes its API's address from PREFECT_UI_API_URL, else PREFECT_API_URL,
+    # else port 4200: never from --port. Without this, `--port 4321` served a UI that
+    # called port 4200.
+    ui_api = os.environ.get("PREFECT_UI_API_URL") or os.environ.get("PREFECT_SERVER_UI_API_URL")
+    if not ui_api:
+        ui_api = os.environ["PREFECT_UI_API_URL"] = api
     typer.echo(
-        f"Prefect's UI will be at http://{host}:{port}; in the terminals that run `trials`, "
-        f"`export PREFECT_API_URL=http://{host}:{port}/api`.",
+        f"Prefect's UI will be at {api.removesuffix('/api')}, calling its API at {ui_api}; "
+        f"in the terminals that run `trials`, `export PREFECT_API_URL={api}`.",
         err=True,
     )
     _exec("server", "start", "--host", host, "--port", str(port))
+
+
+def reachable_host(host: str) -> str:
+    """The address, as written in a URL, at which other processes and browsers reach a
+    server that listens on `host`.
+
+    A server on every interface (0.0.0.0 or ::) is reached at this machine's name; an
+    IPv6 address is bracketed.
+    """
+    import socket
+
+    if host in {"0.0.0.0", "::", ""}:
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 def worker(

@@ -156,25 +156,29 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
     """`trials server` on a free port, with its own Prefect home; the environment to use it.
 
-    The environment also makes workers poll every second, and carries the example plan's
-    vendor token.
+    The server is started as the README tells a person to: `trials server --port N` with
+    no Prefect URL in its environment. The environment returned adds the API's URL, as
+    the README has the other terminals export it, makes workers poll every second, and
+    carries the example plan's vendor token.
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = os.environ | {
+    unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
+    server_env = {name: value for name, value in os.environ.items() if name not in unset} | {
         "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "ACME_API_TOKEN": "sim-token",
+        **settings,
+    }
+    env = server_env | {
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_WORKER_PREFETCH_SECONDS": "1",
-        "ACME_API_TOKEN": "sim-token",
-        **settings,
     }
     trials = str(Path(sys.executable).with_name("trials"))
     server = subprocess.Popen(
         [trials, "server", "--port", str(port)],
-        env=env,
+        env=server_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -192,4 +196,8 @@ def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
         yield env
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)

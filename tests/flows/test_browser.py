@@ -1,5 +1,9 @@
 """The Prefect UI in headless Chromium shows a trial's flow runs and its artifacts, and a person
-decides a trial's gates in its form; the trial report renders its chart."""
+decides a trial's gates in its form; the trial report renders its chart.
+
+The module's tests share one store, and one `trials server` with the deployments and a
+worker: each test's trial has a name of its own.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 from sqlmodel import select
@@ -27,7 +32,10 @@ from flows.trial import trial
 from models.tables import Decision, PilotTask, Trial
 from simulator.config import ProfileName
 from store.db import read_session
+from tests.conftest import empty_store
 from tests.flows.conftest import StoreTrial, prefect_server, start_workers, stop_workers
+
+pytestmark = pytest.mark.e2e
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SPENT_BLUE, CAP_RED = (0x1F, 0x6F, 0xEB), (0xD1, 0x24, 0x2F)  # as reports.chart draws them
@@ -36,6 +44,36 @@ PATIENCE_MS = 120_000
 # worker on a busy machine, has been seen to take over httpx's default 5 s to answer a read.
 API_PATIENCE_S = 60
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    store_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """One store for the module's trials, so that one worker can run them all."""
+    with pytest.MonkeyPatch.context() as environment:
+        yield empty_store(store_template, tmp_path_factory.mktemp("store"), environment)
+
+
+@pytest.fixture
+def settings(module_settings: Settings) -> Settings:
+    return module_settings
+
+
+@pytest.fixture(scope="module")
+def served(
+    module_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """`trials server` with prefect.yaml's deployments and a worker, for the module; the
+    environment to reach it. The worker is stopped afterwards."""
+    with prefect_server(tmp_path_factory.mktemp("server")) as env:
+        deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
+        assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+        [worker] = start_workers(env)
+        try:
+            yield env
+        finally:
+            stop_workers([worker])
 
 
 def chromium_path() -> str:
@@ -89,36 +127,42 @@ def browse_until(url: str, *needles: str, attempts: int = 4) -> str:
     return page
 
 
-def test_the_ui_shows_a_trials_runs_and_artifacts(stored_trial: StoreTrial, tmp_path: Path) -> None:
-    slug = stored_trial()
-    with prefect_server(tmp_path) as env:
-        ran = subprocess.run(
-            [TRIALS, "run", slug, "--auto", "--wait", "60"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert ran.returncode == 0, ran.stderr
-        api = env["PREFECT_API_URL"]
-        [run] = httpx.post(
-            f"{api}/flow_runs/filter",
-            json={"flow_runs": {"name": {"any_": [f"trial-{slug}"]}}},
-            timeout=API_PATIENCE_S,
-        ).json()
-        ui = api.removesuffix("/api")
+def test_the_ui_shows_a_trials_runs_and_artifacts(
+    stored_trial: StoreTrial, served: dict[str, str], tmp_path: Path
+) -> None:
+    slug = stored_trial(slug="ui-runs")
+    api = served["PREFECT_API_URL"]
+    ui = api.removesuffix("/api")
+    # `trials server --port N`, started with no Prefect URL in its environment, serves a UI
+    # that calls its own API, not port 4200's.
+    ui_settings = httpx.get(f"{ui}/ui-settings", timeout=API_PATIENCE_S).json()
+    assert ui_settings["api_url"] == api
+    ran = subprocess.run(
+        [TRIALS, "run", slug, "--auto", "--wait", "60"],
+        env=served,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    [run] = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"flow_runs": {"name": {"any_": [f"trial-{slug}"]}}},
+        timeout=API_PATIENCE_S,
+    ).json()
 
-        page = browse_until(f"{ui}/runs/flow-run/{run['id']}", f"trial-{slug}", "Completed")
-        assert f"trial-{slug}" in page
-        assert "Completed" in page
-        screenshot = tmp_path / "trial-run.png"
-        browse(f"{ui}/runs/flow-run/{run['id']}", f"--screenshot={screenshot}")
-        assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
+    page = browse_until(f"{ui}/runs/flow-run/{run['id']}", f"trial-{slug}", "Completed")
+    assert f"trial-{slug}" in page
+    assert "Completed" in page
+    assert "Can't connect to Server API" not in page
+    screenshot = tmp_path / "trial-run.png"
+    browse(f"{ui}/runs/flow-run/{run['id']}", f"--screenshot={screenshot}")
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000  # a rendered page, not a blank one
 
-        artifacts = browse_until(f"{ui}/artifacts", f"scorecard-{slug}", f"budget-{slug}")
-        assert f"scorecard-{slug}" in artifacts
-        assert f"budget-{slug}" in artifacts
+    artifacts = browse_until(f"{ui}/artifacts", f"scorecard-{slug}", f"budget-{slug}")
+    assert f"scorecard-{slug}" in artifacts
+    assert f"budget-{slug}" in artifacts
 
 
 def run_state(api: str, run_id: str) -> dict[str, Any]:
@@ -164,44 +208,35 @@ def answer_in_the_form(page: Page, url: str, reason: str, by: str, shot: Path) -
     return shown
 
 
-@contextmanager
-def started_under_a_worker(slug: str, tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
-    """A server with the deployments and a worker, and the trial started there: the
-    server's environment and the trial run's id. The worker is stopped afterwards."""
-    with prefect_server(tmp_path) as env:
-        deployed = subprocess.run([TRIALS, "deploy"], env=env, capture_output=True, text=True)
-        assert deployed.returncode == 0, deployed.stderr + deployed.stdout
-        [worker] = start_workers(env)
-        try:
-            started = subprocess.run(
-                [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
-            )
-            assert started.returncode == 0, started.stderr
-            yield env, started.stdout.strip().rsplit("/", 1)[-1]
-        finally:
-            stop_workers([worker])
+def start_on_the_worker(slug: str, env: dict[str, str]) -> str:
+    """Start the trial on the module's server, where its worker takes the run: the run's id."""
+    started = subprocess.run(
+        [TRIALS, "start", slug], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, started.stderr
+    return started.stdout.strip().rsplit("/", 1)[-1]
 
 
 def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
-    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
+    settings: Settings, stored_trial: StoreTrial, served: dict[str, str], tmp_path: Path
 ) -> None:
-    slug = stored_trial()
-    with started_under_a_worker(slug, tmp_path) as (env, run_id):
-        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
-        page_of_run = f"{ui}/runs/flow-run/{run_id}"
+    slug = stored_trial(slug="ui-forms")
+    env, run_id = served, start_on_the_worker(slug, served)
+    api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
+    page_of_run = f"{ui}/runs/flow-run/{run_id}"
 
-        with browser_page() as page:
-            reaches_gate(api, run_id, "budget-approval-e1")
-            budget = answer_in_the_form(
-                page, page_of_run, "Within the Q4 budget", "Sam Ortiz", tmp_path / "budget.png"
-            )
-            # The form closes as it sends the answer: the run may show the gate just
-            # answered for a moment, so this waits for the next gate by its key.
-            reaches_gate(api, run_id, "evaluation-e1-1")
-            evaluation = answer_in_the_form(
-                page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
-            )
-        reaches(api, run_id, "Completed")
+    with browser_page() as page:
+        reaches_gate(api, run_id, "budget-approval-e1")
+        budget = answer_in_the_form(
+            page, page_of_run, "Within the Q4 budget", "Sam Ortiz", tmp_path / "budget.png"
+        )
+        # The form closes as it sends the answer: the run may show the gate just
+        # answered for a moment, so this waits for the next gate by its key.
+        reaches_gate(api, run_id, "evaluation-e1-1")
+        evaluation = answer_in_the_form(
+            page, page_of_run, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
+        )
+    reaches(api, run_id, "Completed")
 
     # The forms showed the engine's advice, prefilled; the person's answers were recorded.
     assert budget["choice"] == "approve"
@@ -214,7 +249,9 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
         decided = session.exec(
-            select(Decision.gate, Decision.choice, Decision.decided_by, Decision.reason)
+            select(Decision.gate, Decision.choice, Decision.decided_by, Decision.reason).where(
+                Decision.trial_id == row.id
+            )
         ).all()
     assert sorted(decided) == [
         ("budget-approval:e1", "approve", "Sam Ortiz", "Within the Q4 budget"),
@@ -226,7 +263,7 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
 async def test_the_report_shows_its_burn_chart_in_chromium(
     stored_trial: StoreTrial, tmp_path: Path
 ) -> None:
-    slug = stored_trial(ProfileName.OVERRUNNER)
+    slug = stored_trial(ProfileName.OVERRUNNER, slug="ui-report")
     assert await trial(slug, decisions="auto", wait_seconds=30) == "closed"
     written = CliRunner().invoke(app, ["report", slug, "--out", str(tmp_path)])
     assert written.exit_code == 0, written.output
@@ -253,50 +290,50 @@ def near(colours: list[tuple[int, tuple[int, int, int]]], target: tuple[int, int
 
 
 def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_start(
-    settings: Settings, stored_trial: StoreTrial, tmp_path: Path
+    settings: Settings, stored_trial: StoreTrial, served: dict[str, str], tmp_path: Path
 ) -> None:
-    slug = stored_trial(ProfileName.OVERRUNNER)
-    with started_under_a_worker(slug, tmp_path) as (env, run_id):
-        api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
-        reaches(api, run_id, "Suspended")
-        approved = subprocess.run(
-            [TRIALS, "decide", slug, "approve", "--reason", "covered"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert approved.returncode == 0, approved.stderr
-        reaches_gate(api, run_id, "budget-cap-e1-rung-3")
+    slug = stored_trial(ProfileName.OVERRUNNER, slug="ui-cap")
+    env, run_id = served, start_on_the_worker(slug, served)
+    api, ui = env["PREFECT_API_URL"], env["PREFECT_API_URL"].removesuffix("/api")
+    reaches(api, run_id, "Suspended")
+    approved = subprocess.run(
+        [TRIALS, "decide", slug, "approve", "--reason", "covered"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert approved.returncode == 0, approved.stderr
+    reaches_gate(api, run_id, "budget-cap-e1-rung-3")
 
-        with browser_page() as page:
-            page.goto(f"{ui}/runs/flow-run/{run_id}")
-            page.get_by_role("button", name="Resume").click()
-            form = page.get_by_role("dialog")
-            field = {
-                label: form.locator(".schema-form-property", has_text=label)
-                for label in ("Reason", "Decided By", "Choice", "New Cap")
-            }
-            field["Choice"].locator(".p-select-button__control").press("ArrowDown")
-            page.get_by_role("option", name="raise-cap").click()
-            field["Reason"].locator("textarea").fill("Rung 3 is the on-call cover we need")
-            field["Decided By"].locator("textarea").fill("Sam Ortiz")
-            # The person reads the least cap off the form, and first types less.
-            least = re.search(r"at least ([\d,]+\.\d\d) USD", field["New Cap"].inner_text())
-            assert least, field["New Cap"].inner_text()
-            needed = Decimal(least[1].replace(",", ""))
-            field["New Cap"].get_by_role("button", name="float").click()
-            field["New Cap"].locator("input").fill("15600")
-            form.get_by_role("button", name="Submit").click()
-            refusal = field["New Cap"].get_by_text("is not valid")
-            refusal.wait_for()
-            page.screenshot(path=tmp_path / "cap-refused.png")
-            assert form.is_visible()
-            waiting = run_state(api, run_id)
-            field["New Cap"].locator("input").fill(str(needed))
-            form.get_by_role("button", name="Submit").click()
-            form.wait_for(state="hidden")
-        after = reaches_gate(api, run_id, "evaluation-e1-1")
+    with browser_page() as page:
+        page.goto(f"{ui}/runs/flow-run/{run_id}")
+        page.get_by_role("button", name="Resume").click()
+        form = page.get_by_role("dialog")
+        field = {
+            label: form.locator(".schema-form-property", has_text=label)
+            for label in ("Reason", "Decided By", "Choice", "New Cap")
+        }
+        field["Choice"].locator(".p-select-button__control").press("ArrowDown")
+        page.get_by_role("option", name="raise-cap").click()
+        field["Reason"].locator("textarea").fill("Rung 3 is the on-call cover we need")
+        field["Decided By"].locator("textarea").fill("Sam Ortiz")
+        # The person reads the least cap off the form, and first types less.
+        least = re.search(r"at least ([\d,]+\.\d\d) USD", field["New Cap"].inner_text())
+        assert least, field["New Cap"].inner_text()
+        needed = Decimal(least[1].replace(",", ""))
+        field["New Cap"].get_by_role("button", name="float").click()
+        field["New Cap"].locator("input").fill("15600")
+        form.get_by_role("button", name="Submit").click()
+        refusal = field["New Cap"].get_by_text("is not valid")
+        refusal.wait_for()
+        page.screenshot(path=tmp_path / "cap-refused.png")
+        assert form.is_visible()
+        waiting = run_state(api, run_id)
+        field["New Cap"].locator("input").fill(str(needed))
+        form.get_by_role("button", name="Submit").click()
+        form.wait_for(state="hidden")
+    after = reaches_gate(api, run_id, "evaluation-e1-1")
 
     # 15,600 was refused in the form, and the run stayed suspended at the cap.
     assert (waiting["name"], waiting["state_details"]["pause_key"]) == (
@@ -309,8 +346,14 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
     assert after["name"] == "Suspended"
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
-        cap = session.exec(select(Decision).where(Decision.gate == "budget-cap:e1:rung-3")).one()
-        rung_3 = session.exec(select(PilotTask).where(PilotTask.rung_key == "rung-3")).one()
+        cap = session.exec(
+            select(Decision).where(
+                Decision.trial_id == row.id, Decision.gate == "budget-cap:e1:rung-3"
+            )
+        ).one()
+        rung_3 = session.exec(
+            select(PilotTask).where(PilotTask.trial_id == row.id, PilotTask.rung_key == "rung-3")
+        ).one()
     assert (cap.choice, cap.decided_by, cap.reason) == (
         "raise-cap",
         "Sam Ortiz",
