@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,17 +22,24 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
+    FlowRunFilterDeploymentId,
     FlowRunFilterName,
 )
 from prefect.client.schemas.objects import FlowRun
 from prefect.settings import PREFECT_API_URL
+from prefect.states import Completed
 from sqlmodel import select
 
 from config import Settings
 from flows.monitor import monitor
+from models.labels import trial_tag
+from models.phases import Phase
 from models.tables import Decision, PilotTask, Trial, Vendor
-from store.db import read_session
+from store.db import read_session, write_session
+from store.phases import change_phase
 from tests.flows.conftest import StoreTrial, start_workers, stop_workers
+
+pytestmark = pytest.mark.e2e
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 DEPLOYMENTS = {
@@ -285,3 +293,106 @@ def test_a_worker_started_as_a_background_job_stops_on_sigterm(
             worker.wait()
     assert "Received SIGTERM" in log.read_text()
     assert re.search(r"Worker '.+' stopped!", log.read_text()), log.read_text()
+
+
+async def every_trial_run(slug: str) -> list[FlowRun]:
+    """Every run of the trial deployment for this trial, read a page at a time."""
+    found: list[FlowRun] = []
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name("trial/trials")
+        while True:
+            page = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id]),
+                    name=FlowRunFilterName(any_=[f"trial-{slug}"]),
+                ),
+                limit=100,
+                offset=len(found),
+            )
+            found += page
+            if len(page) < 100:
+                return found
+
+
+async def finish(run_id: UUID) -> None:
+    """Mark the run Completed, as if a worker had run it to the end."""
+    async with get_client() as client:
+        await client.set_flow_run_state(run_id, Completed(), force=True)
+
+
+async def one_new_run(slug: str, before: set[UUID]) -> UUID:
+    """The one run of the trial that is not among `before`; fails unless there is exactly one."""
+    new = [run.id for run in await every_trial_run(slug) if run.id not in before]
+    assert len(new) == 1, f"{len(new)} new runs"
+    return new[0]
+
+
+async def test_starts_after_more_runs_than_one_read_returns_each_make_one_run(
+    settings: Settings, stored_trial: StoreTrial, deployed: None
+) -> None:
+    """Prefect's API returns at most 200 runs a read: a trial that has had more, as one
+    waiting on a long rung has after about eight days of hourly monitor rounds, is still
+    started, by `trials start` and by the monitor, exactly once each time."""
+    slug = stored_trial(slug="long-lived")
+    with write_session(settings) as session:
+        change_phase(session=session, slug=slug, to=Phase.ONBOARDING, actor="tester", reason="t")
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name("trial/trials")
+        gate = asyncio.Semaphore(8)
+
+        async def earlier_run(n: int) -> None:
+            async with gate:
+                await client.create_flow_run_from_deployment(
+                    deployment.id,
+                    parameters={"slug": slug},
+                    name=f"trial-{slug}",
+                    tags=[trial_tag(slug)],
+                    state=Completed(),
+                    idempotency_key=f"earlier:{n}",
+                )
+
+        await asyncio.gather(*map(earlier_run, range(201)))
+    runs = {run.id for run in await every_trial_run(slug)}
+    assert len(runs) == 201
+
+    for _ in range(2):
+        started = trials("start", slug)
+        assert started.returncode == 0, started.stderr
+        assert f"trial-{slug} is scheduled" in started.stdout, started.stdout
+        new = await one_new_run(slug, runs)
+        assert run_id_of(started.stdout) == new
+        await finish(new)
+        runs.add(new)
+    for _ in range(2):
+        assert (await monitor(advance="deployment"))["advanced"] == 1
+        new = await one_new_run(slug, runs)
+        await finish(new)
+        runs.add(new)
+
+
+async def test_a_start_after_the_latest_run_was_deleted_makes_one_run(
+    settings: Settings, stored_trial: StoreTrial, deployed: None
+) -> None:
+    slug = stored_trial(slug="pruned")
+    runs: set[UUID] = set()
+    for _ in range(3):
+        started = trials("start", slug)
+        assert started.returncode == 0, started.stderr
+        new = await one_new_run(slug, runs)
+        await finish(new)
+        runs.add(new)
+    latest = run_id_of(started.stdout)
+    middle = next(iter(runs - {latest}))
+    async with get_client() as client:  # as a person deletes runs in the UI
+        await client.delete_flow_run(latest)
+        await client.delete_flow_run(middle)
+    runs -= {latest, middle}
+
+    for _ in range(2):
+        started = trials("start", slug)
+        assert started.returncode == 0, started.stderr
+        assert f"trial-{slug} is scheduled" in started.stdout, started.stdout
+        new = await one_new_run(slug, runs)
+        assert run_id_of(started.stdout) == new
+        await finish(new)
+        runs.add(new)
