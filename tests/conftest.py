@@ -7,6 +7,7 @@ Every store test runs unchanged against either.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import uuid
@@ -15,7 +16,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
+from prefect.context import _temporary_global_settings_context, get_settings_context
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +30,7 @@ from simulator.config import SimulatorConfig
 from simulator.serve import serve, wait_healthy
 from store import migrate
 from store.db import get_engine
+from tests.servers import prefect_database, prefect_server
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
@@ -213,11 +219,44 @@ def simulator_server() -> Iterator[StartSimulator]:
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """A temporary Prefect server for the session, persisting events quickly."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        patch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL", "0.2")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A Prefect server for the session, on a PostgreSQL database of its own, persisting
+    events quickly; this process and the commands it starts use it.
+
+    Not Prefect's test harness, whose temporary server keeps its state in SQLite: there a
+    write that collides with another is answered 503 and Prefect's client waits 2 s (then
+    4, 8...) before trying again, which here was one vendor call in two of a flow test and
+    most of the test's time. The SQLite-backed server is what `trials server` runs by
+    default, and the browser and service tests run on that.
+    """
+    with (
+        prefect_database() as database,
+        prefect_server(
+            tmp_path_factory.mktemp("prefect"),
+            PREFECT_API_DATABASE_CONNECTION_URL=database,
+            PREFECT_UI_ENABLED="false",
+            PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL="0.2",
+        ) as env,
+        pytest.MonkeyPatch.context() as patch,
+        temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}),
+        # As Prefect's own harness does: threads that start with a fresh context (the
+        # webhook receiver's server, say) see the server too.
+        _temporary_global_settings_context(get_settings_context()),
+    ):
         patch.setenv("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-        with prefect_test_harness():
-            yield
+        yield
+        run_coro_as_sync(_drain())  # send what is queued while the server still answers
+
+
+async def _drain() -> None:
+    """Send the log lines and events this process still holds to the Prefect server."""
+    for drained in (_drain_logs(), EventsWorker.drain_all()):
+        if inspect.isawaitable(drained):
+            await drained
+
+
+def _drain_logs() -> object:
+    try:
+        return APILogWorker.instance().drain()
+    except RuntimeError:  # the worker never started
+        return None

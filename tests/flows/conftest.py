@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
@@ -150,54 +145,3 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=30)
-
-
-@contextmanager
-def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
-    """`trials server` on a free port, with its own Prefect home; the environment to use it.
-
-    The server is started as the README tells a person to: `trials server --port N` with
-    no Prefect URL in its environment. The environment returned adds the API's URL, as
-    the README has the other terminals export it, makes workers poll every second, and
-    carries the example plan's vendor token.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
-    server_env = {name: value for name, value in os.environ.items() if name not in unset} | {
-        "PREFECT_HOME": str(home / "prefect"),
-        "ACME_API_TOKEN": "sim-token",
-        **settings,
-    }
-    env = server_env | {
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
-    }
-    trials = str(Path(sys.executable).with_name("trials"))
-    server = subprocess.Popen(
-        [trials, "server", "--port", str(port)],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise AssertionError("the Prefect server never answered")
-            time.sleep(0.5)
-        yield env
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)

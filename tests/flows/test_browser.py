@@ -33,7 +33,8 @@ from models.tables import Decision, PilotTask, Trial
 from simulator.config import ProfileName
 from store.db import read_session
 from tests.conftest import empty_store
-from tests.flows.conftest import StoreTrial, prefect_server, start_workers, stop_workers
+from tests.flows.conftest import StoreTrial, start_workers, stop_workers
+from tests.servers import prefect_server
 
 pytestmark = pytest.mark.e2e
 

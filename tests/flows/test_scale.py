@@ -20,7 +20,6 @@ from prefect.client.schemas import filters
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Scheduled
-from sqlalchemy import create_engine, text
 from sqlmodel import col, select
 
 from config import Settings
@@ -30,37 +29,29 @@ from store.db import read_session, write_session
 from tests.flows.conftest import (
     StoreTrial,
     events_about,
-    prefect_server,
     start_workers,
     stop_workers,
 )
+from tests.servers import prefect_database, prefect_server
 
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="module")
 def prefect_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`trials server` on a new PostgreSQL database, for this module; the environment to
     reach it."""
-    name = f"prefect_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    try:
-        with prefect_server(
+    with (
+        prefect_database() as database,
+        prefect_server(
             tmp_path_factory.mktemp("server"),
             PREFECT_API_DATABASE_CONNECTION_URL=database,
             PREFECT_UI_ENABLED="false",
-        ) as env:
-            yield env
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        ) as env,
+    ):
+        yield env
 
 
 def trials(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:

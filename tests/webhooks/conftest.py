@@ -1,6 +1,6 @@
 """The receiver's harness: a secret, signed deliveries, a live server, and a Prefect API.
 
-Every test here runs under one session-wide `prefect_test_harness()`, and the events the
+Every test here runs under the session's Prefect server (`prefect_api`), and the events the
 receiver emits are both captured (to count them) and sent on to that server (to read back).
 """
 
