@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then lint, type-check, and run the tests on SQLite and on PostgreSQL.
+# Set up, then lint, type-check, and run every test on SQLite and the store's tests on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -43,7 +43,12 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
-echo "== pytest on SQLite"
-TRIALS_TEST_DATABASE_URL= .venv/bin/pytest -q --durations=15
-echo "== pytest on PostgreSQL"
-.venv/bin/pytest -q --durations=15
+# Two test processes: most of a test's time is spent waiting on servers, workers and
+# simulated vendors, and the tests of one module stay in one process (their shared
+# servers are started once). TRIALS_TEST_JOBS=0 runs them in this process.
+jobs=(-n "${TRIALS_TEST_JOBS:-2}" --dist loadscope)
+
+echo "== pytest on SQLite: every test"
+TRIALS_TEST_DATABASE_URL= .venv/bin/pytest -q "${jobs[@]}" --durations=15 "$@"
+echo "== pytest on PostgreSQL: the tests that use the store"
+.venv/bin/pytest -q "${jobs[@]}" -m store --durations=15 "$@"

@@ -19,7 +19,11 @@ import pytest
 from prefect.context import _temporary_global_settings_context, get_settings_context
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+    temporary_settings,
+)
 from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -238,7 +242,12 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL="0.2",
         ) as env,
         pytest.MonkeyPatch.context() as patch,
-        temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}),
+        temporary_settings(
+            {
+                PREFECT_API_URL: env["PREFECT_API_URL"],
+                PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
+            }
+        ),
         # As Prefect's own harness does: threads that start with a fresh context (the
         # webhook receiver's server, say) see the server too.
         _temporary_global_settings_context(get_settings_context()),
