@@ -9,8 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import Node
+from ruamel.yaml.reader import ReaderError
 
 from models.budget import LadderTotals, ladder_totals
 from models.checks import PlanPolicy, check_plan
@@ -19,6 +21,10 @@ from models.findings import Finding, Severity
 from models.findings import Path as FieldPath
 from models.plan import Plan
 from planfile.messages import schema_findings
+from planfile.source import UnreadablePlan, check_nesting, read_plan_text
+
+MAX_VALUES = 20_000  # the examples hold about 300; a long ladder a few thousand
+MAX_DEPTH = 40  # the deepest value of a plan is about 6 levels down
 
 
 class LocatedFinding(BaseModel):
@@ -54,20 +60,19 @@ class PlanReport(BaseModel):
 
 
 def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
-    """Read, parse and check a plan file; problems become findings, never exceptions."""
+    """Read, parse and check a plan file; problems become findings, never exceptions.
+
+    Reading is bounded before it starts (planfile.source.MAX_PLAN_BYTES, and MAX_VALUES
+    values and MAX_DEPTH levels once aliases are expanded), so a hostile file is refused
+    in well under a second.
+    """
     name = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return _failed(
-            name,
-            None,
-            f"cannot read the plan file: {reason}",
-            "check the path; `trials init` writes an example plan",
-        )
-    try:
-        data = YAML(typ="rt").load(text)
+        text = read_plan_text(file)
+        check_nesting(text)
+        data = _parse(text)
+    except UnreadablePlan as exc:
+        return _failed(name, exc.line, exc.message, exc.fix)
     except MarkedYAMLError as exc:
         return _failed(name, *_yaml_problem(exc))
     if not isinstance(data, CommentedMap):
@@ -78,7 +83,11 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
             "start from `trials init`",
         )
     try:
-        plan = Plan.model_validate(_plain(data))
+        plain = _plain(data, _Budget(), ())
+    except _TooLarge as exc:
+        return _failed(name, _line_of(data, exc.path), exc.message, exc.fix)
+    try:
+        plan = Plan.model_validate(plain)
     except ValidationError as exc:
         findings = _locate(name, data, schema_findings(exc))
         return PlanReport(file=name, findings=findings, parsed=True)
@@ -159,7 +168,7 @@ def _line_of(data: Any, path: FieldPath) -> int:
     line, node = 1, data
     for part in path:
         if isinstance(node, CommentedMap) and part in node:
-            line, node = node.lc.key(part)[0] + 1, node[part]
+            line, node = _key_line(node, part) or line, node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
             line, node = node.lc.item(part)[0] + 1, node[part]
         else:
@@ -167,12 +176,99 @@ def _line_of(data: Any, path: FieldPath) -> int:
     return line
 
 
-def _plain(node: Any) -> Any:
-    """Plain Python values for pydantic; floats become Decimals through their text."""
+def _key_line(node: CommentedMap, key: Any) -> int | None:
+    """The line where the key is written: in this mapping, or in one it merges (`<<:`)."""
+    if key in node.lc.data:
+        return int(node.lc.key(key)[0]) + 1
+    for source in getattr(node, "merge", None) or ():
+        merged = source[1] if isinstance(source, tuple) else source
+        if isinstance(merged, CommentedMap) and key in merged:
+            return _key_line(merged, key)
+    return None
+
+
+class _TooLarge(Exception):
+    """The plan expands past a reading bound, at `path`."""
+
+    def __init__(self, path: FieldPath, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.path, self.message, self.fix = path, message, fix
+
+
+class _Budget:
+    """How many more values the plan may expand to."""
+
+    def __init__(self) -> None:
+        self.left = MAX_VALUES
+
+
+def _plain(node: Any, budget: _Budget, path: FieldPath) -> Any:
+    """Plain Python values for pydantic; floats become Decimals through their text.
+
+    Raises _TooLarge past MAX_VALUES values (an alias repeats what it names, so a few
+    lines of aliases of aliases can stand for billions) or MAX_DEPTH levels.
+    """
+    budget.left -= 1
+    if budget.left < 0:
+        raise _TooLarge(
+            path,
+            f"the plan expands to more than {MAX_VALUES:,} values (aliases repeat what they "
+            "name, and aliases of aliases multiply)",
+            "write the values out, or use an anchor only for a few repeated settings",
+        )
+    if len(path) > MAX_DEPTH:
+        raise _TooLarge(
+            path, f"values are nested more than {MAX_DEPTH} levels deep", "flatten this value"
+        )
     if isinstance(node, dict):
-        return {key: _plain(value) for key, value in node.items()}
+        return {key: _plain(value, budget, (*path, key)) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return [_plain(value, budget, (*path, n)) for n, value in enumerate(node)]
     if isinstance(node, float):
         return Decimal(str(float(node)))
     return node
+
+
+class _Constructor(RoundTripConstructor):
+    """ruamel.yaml's round-trip constructor, locating every value it cannot build.
+
+    Dates stay text, so the plan's schema reads them and refuses an impossible one
+    (2026-06-31) at its field, with the form it accepts.
+    """
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+            raise ConstructorError(
+                problem=f"cannot read this value ({exc})", problem_mark=node.start_mark
+            ) from None
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
+def _code_point(character: int | str) -> str:
+    """U+XXXX for a character, or its code point, as ruamel.yaml gives either."""
+    return f"U+{character if isinstance(character, int) else ord(character):04X}"
+
+
+def _parse(text: str) -> Any:
+    """The YAML document, with line numbers; refuses nesting deeper than Python can follow."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    try:
+        return yaml.load(text)
+    except RecursionError:
+        raise UnreadablePlan(
+            None,
+            "the YAML is nested too deeply to read (hundreds of levels)",
+            "a plan is a few levels deep: check that this is the plan file",
+        ) from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise UnreadablePlan(
+            line,
+            f"the character {_code_point(exc.character)} cannot be in YAML ({exc.reason})",
+            "delete it, or write it inside a quoted string as an escape (\\uXXXX)",
+        ) from None

@@ -57,6 +57,8 @@ def _finding(detail: ErrorDetails) -> Finding:
     message = detail["msg"].removeprefix("Value error, ")
     if kind != "value_error":
         message = f"{message} (got {_shown(detail['input'])})"
+    if kind.startswith(("date_", "datetime_")):
+        return error(path, message, "write a date that exists, as YYYY-MM-DD: 2026-06-30")
     return error(path, message)
 
 
