@@ -30,7 +30,15 @@ PATTERN_HELP = {
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Positive = Annotated[Amount, Field(gt=0)]
+# The largest values a plan may hold: what the store's columns keep exactly, on SQLite and
+# PostgreSQL alike (money Numeric(14, 2), hours Numeric(10, 2), targets Numeric(18, 4),
+# weights Numeric(8, 2)), so a plan that validates is stored as written.
+MAX_MONEY = Decimal("999999999999.99")
+MAX_HOURS = Decimal("99999999.99")
+MAX_TARGET = Decimal("99999999999999.9999")
+MAX_WEIGHT = Decimal("999999.99")
+MoneyAmount = Annotated[Amount, Field(gt=0, le=MAX_MONEY)]
+Hours = Annotated[Amount, Field(gt=0, le=MAX_HOURS)]
 Share = Annotated[Amount, Field(ge=0, le=1)]
 
 
@@ -111,9 +119,9 @@ class Vendor(Section):
 class Budget(Section):
     """The money: an estimate with its contingency, and a hard cap."""
 
-    estimate: Positive
+    estimate: MoneyAmount
     contingency: Share
-    cap: Positive
+    cap: MoneyAmount
 
 
 class Authority(Section):
@@ -130,12 +138,12 @@ class Expectation(Section):
     description: Text | None = None
     metric: Identifier
     comparator: Comparator
-    target: Amount
+    target: Annotated[Amount, Field(ge=-MAX_TARGET, le=MAX_TARGET)]
     unit: Text
     source: Source
     holds_from: Slug | None = None
     holds_by: date | None = None
-    weight: Positive = Decimal(1)
+    weight: Annotated[Amount, Field(gt=0, le=MAX_WEIGHT)] = Decimal(1)
     # The authority area the expectation's outcome depends on, as `authority:` names it;
     # lets the evaluation see misses that follow the client's overrides in that area.
     area: Text | None = None
@@ -179,7 +187,7 @@ class Rung(Section):
 
     id: Slug
     title: Text
-    hours: Annotated[dict[Identifier, Positive], Field(min_length=1)]
+    hours: Annotated[dict[Identifier, Hours], Field(min_length=1)]
     due_in_days: Annotated[int, Field(gt=0, le=365)]
 
     @field_validator("hours", mode="before")
@@ -191,6 +199,15 @@ class Rung(Section):
                 "e.g. hours: {engineer: 6, lead: 2}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _hours_the_store_keeps(self) -> Rung:
+        if self.total_hours > MAX_HOURS:
+            raise ValueError(
+                f"the rung's hours add up to {self.total_hours:,}, over the {MAX_HOURS:,} "
+                "a rung can hold; a small project first is a few hundred hours at most"
+            )
+        return self
 
     @property
     def total_hours(self) -> Decimal:
@@ -228,7 +245,7 @@ class Plan(Section):
     title: Text | None = None
     vendor: Vendor
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    rate_card: Annotated[dict[Identifier, Positive], Field(min_length=1)]
+    rate_card: Annotated[dict[Identifier, MoneyAmount], Field(min_length=1)]
     budget: Budget
     authority: Authority
     expectations: Annotated[list[Expectation], Field(min_length=1)]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import re
+from decimal import Decimal
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from models.findings import Finding, Path, error
@@ -57,9 +60,90 @@ def _finding(detail: ErrorDetails) -> Finding:
     message = detail["msg"].removeprefix("Value error, ")
     if kind != "value_error":
         message = f"{message} (got {_shown(detail['input'])})"
+    message = _DECIMAL_IN_TEXT.sub(r"\1", message)  # 1E+308, not Decimal('1E+308')
     if kind.startswith(("date_", "datetime_")):
         return error(path, message, "write a date that exists, as YYYY-MM-DD: 2026-06-30")
-    return error(path, message)
+    return error(path, message, _number_fix(path, detail))
+
+
+def _number_fix(path: Path, detail: ErrorDetails) -> str:
+    """How to write the number this field wants, with the user's own value converted.
+
+    Shares (contingency, the gates' scores) are fractions of 1; amounts are plain numbers
+    without separators or currency signs.
+    """
+    kind, value = detail["type"], detail["input"]
+    share = _is_share(path)
+    if kind == "decimal_parsing" and isinstance(value, str):
+        return _plain_number(value, share)
+    ctx = detail.get("ctx") or {}
+    bound = _decimal(_DECIMAL_REPR.sub(r"\1", str(ctx.get("le", ctx.get("lt", "")))))
+    number = _decimal(str(value))
+    if kind in {"less_than_equal", "less_than"} and share and number and 1 < number <= 100:
+        return f"a share is a fraction of 1: write {number / 100} for {number}%"
+    if kind == "less_than_equal" and bound is not None:
+        return f"the most this field holds is {bound:,}"
+    if kind in {"finite_number", "decimal_type"}:
+        return "write a plain number, e.g. 12600 or 0.15"
+    return ""
+
+
+_DECIMAL_REPR = re.compile(r"^Decimal\('(.*)'\)$")  # how pydantic gives a Decimal bound
+_DECIMAL_IN_TEXT = re.compile(r"Decimal\('([^']*)'\)")
+_CURRENCY = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$|[$€£¥₹¤]")
+
+
+def _plain_number(text: str, share: bool) -> str:
+    """The fix for a number written as text: the plain number it stands for."""
+    written = text.strip()
+    if written.endswith("%"):
+        number = _decimal(written[:-1].strip())
+        if number is not None:
+            return f"write {number / 100} for {written}" if share else f"write {number} without %"
+    bare = _CURRENCY.sub("", written).replace(" ", "").replace("_", "")
+    if "," in bare and "." in bare and bare.rindex(",") > bare.rindex("."):
+        bare = bare.replace(".", "").replace(",", ".")  # 12.600,50: a comma for decimals
+    else:
+        bare = bare.replace(",", "")
+    number = _decimal(bare)
+    if number is None:
+        return "write a plain number, e.g. 12600 or 0.15"
+    if share:
+        return f"write {number} as a plain fraction of 1, e.g. 0.15 for 15%"
+    return f"write {number} without separators or currency signs"
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _is_share(path: Path) -> bool:
+    """Whether the field at `path` is a fraction of 1 (its upper bound is 1)."""
+    field = _field_at(path)
+    bounds = (
+        [getattr(m, "le", None) or getattr(m, "lt", None) for m in field.metadata] if field else []
+    )
+    return any(bound == 1 for bound in bounds)
+
+
+def _field_at(path: Path) -> FieldInfo | None:
+    """The schema's field at `path`, list positions skipped."""
+    model: type[BaseModel] | None = Plan
+    field: FieldInfo | None = None
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    return field
 
 
 def _shown(value: Any) -> str:

@@ -51,6 +51,9 @@ def hostile_files(folder: Path) -> dict[str, Path]:
         "nested-50000-deep": b"trial: " + b"[" * 50_000 + b"]" * 50_000 + b"\n",
         "nested-100-deep": VALID_PLAN.encode() + b"notes: " + b"[" * 100 + b"]" * 100 + b"\n",
         "alias-bomb": (VALID_PLAN + BOMB).encode(),
+        "amounts-1e308": VALID_PLAN.replace("estimate: 12600", "estimate: 1e308")
+        .replace("cap: 14000", "cap: 1e308")
+        .encode(),
         "too-large": VALID_PLAN.encode() + b"# padding\n" * (MAX_PLAN_BYTES // 10),
         "empty": b"",
         "a-list": b"- trial: x\n",
