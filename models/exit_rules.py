@@ -3,7 +3,6 @@ reconciliation, and the exit report."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -14,6 +13,7 @@ from pydantic import BaseModel
 from models.budget import ladder_totals
 from models.errors import TransitionError, TrialsError
 from models.money import cents
+from models.names import readable_slug
 from models.phases import Phase
 from models.plan import Plan
 
@@ -99,9 +99,9 @@ class ExitReport(BaseModel):
 
 
 def archive_name(vendor_ref: str, title: str = "", suffix: str = "") -> str:
-    """A safe file name from the vendor's id and title: `kt-0001-escalation-paths`."""
-    stem = re.sub(r"[^a-z0-9]+", "-", f"{vendor_ref} {title}".lower()).strip("-")[:120]
-    return (stem or "file") + suffix
+    """A safe file name from the vendor's id and title, in the title's own script:
+    `kt-0001-escalation-paths`, `kt-0002-エスカレーション手順`."""
+    return readable_slug(f"{vendor_ref} {title}") + suffix
 
 
 class Fingerprinted(Protocol):

@@ -4,7 +4,6 @@ and the vendor's concurrency limit, which bounds the requests in flight to it.""
 from __future__ import annotations
 
 import asyncio
-import re
 from contextlib import AbstractAsyncContextManager
 
 from prefect import get_client, task
@@ -17,6 +16,7 @@ from pydantic import SecretStr
 
 from config import get_settings
 from models.context import VendorInfo
+from models.names import readable_slug
 from vendor.adapters import VendorAPI, connect_to
 from vendor.auth import resolve_token
 from vendor.http import set_request_gate
@@ -26,8 +26,9 @@ _tokens: dict[str, SecretStr] = {}
 
 
 def limit_name(vendor: str) -> str:
-    """The name of the vendor's Prefect global concurrency limit: `vendor-<name>`."""
-    return "vendor-" + re.sub(r"[^a-z0-9]+", "-", vendor.lower()).strip("-")
+    """The name of the vendor's Prefect global concurrency limit: `vendor-<name>`, readable
+    in the name's own script (`vendor-株式会社サンプル`)."""
+    return "vendor-" + readable_slug(vendor)
 
 
 def vendor_slot(vendor: str) -> AbstractAsyncContextManager[None]:

@@ -350,3 +350,5 @@ def test_polls_back_off_within_the_wait_and_names_stay_inside_the_archive() -> N
     assert poll_delays(0) == []
     assert archive_name("../../etc", "Pass/wd") == "etc-pass-wd"
     assert archive_name("ex-0001", suffix=".zip") == "ex-0001.zip"
+    assert archive_name("kt-0002", "エスカレーション手順") == "kt-0002-エスカレーション手順"
+    assert archive_name("kt-0003", "Инструкция / v2") == "kt-0003-инструкция-v2"

@@ -27,9 +27,27 @@ def a_vendor(base_url: str = "http://127.0.0.1:9") -> VendorInfo:
     )
 
 
-def test_the_limit_name_is_a_slug_of_the_vendor_name() -> None:
+def test_the_limit_name_is_a_slug_of_the_vendor_name_in_its_own_script() -> None:
     assert limit_name("Acme Managed Services") == "vendor-acme-managed-services"
-    assert limit_name("  Ünïcode & Co. ") == "vendor-n-code-co"
+    assert limit_name("  Ünïcode & Co. ") == "vendor-ünïcode-co"
+    assert limit_name("株式会社サンプル情報システム") == "vendor-株式会社サンプル情報システム"
+    assert limit_name("ООО «Пример Системс»") == "vendor-ооо-пример-системс"
+    assert limit_name("ＡＣＭＥ") == limit_name("Acme")  # full-width letters are the same name
+    # Names with no letter or digit at all still get limits of their own.
+    assert limit_name("★★★") != limit_name("☆☆☆")
+    assert limit_name("★★★").startswith("vendor-x") and len(limit_name("★★★")) == 16
+
+
+async def test_vendors_named_in_other_scripts_get_limits_of_their_own(prefect_api: None) -> None:
+    suffix = uuid.uuid4().hex[:6]  # the session's server keeps other tests' limits
+    names = [f"株式会社サンプル{suffix}", f"ООО «Пример {suffix}»", f"Acme {suffix}"]
+    for name in names:
+        await ensure_vendor_limit.fn(a_vendor().model_copy(update={"name": name}))
+    async with get_client() as client:
+        for name in names:
+            found = await client.read_global_concurrency_limit_by_name(limit_name(name))
+            assert found.name == limit_name(name)
+    assert len({limit_name(name) for name in names}) == 3
 
 
 async def test_the_limit_is_created_once_and_an_operators_change_is_kept(
