@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     first_rung_max_share: Decimal = Decimal("0.20")
     first_rung_max_days: int = 10
     min_contingency: Decimal = Decimal("0.10")
+    allow_link_local_vendors: bool = Field(
+        default=False,
+        description="Allow a plan's vendor API at a link-local or cloud-metadata address "
+        "(169.254.0.0/16, fe80::/10): refused by default, as calls there reach this "
+        "machine's metadata service with the vendor's token.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -83,6 +89,7 @@ class Settings(BaseSettings):
             first_rung_max_share=self.first_rung_max_share,
             first_rung_max_days=self.first_rung_max_days,
             min_contingency=self.min_contingency,
+            allow_link_local_vendors=self.allow_link_local_vendors,
         )
 
 

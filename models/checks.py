@@ -11,6 +11,7 @@ from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
 from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
+from models.vendor_address import vendor_address_findings
 
 
 class PlanPolicy(BaseModel):
@@ -19,6 +20,7 @@ class PlanPolicy(BaseModel):
     first_rung_max_share: Decimal = Decimal("0.20")
     first_rung_max_days: int = 10
     min_contingency: Decimal = Decimal("0.10")
+    allow_link_local_vendors: bool = False
 
 
 def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
@@ -30,6 +32,9 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
         *_authority(plan),
         *_gates(plan),
         *_risks(plan, policy),
+        *vendor_address_findings(
+            plan.vendor.api.base_url.host, allowed=policy.allow_link_local_vendors
+        ),
     ]
     if plan.expansion is not None:
         x = plan.expansion
