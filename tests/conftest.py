@@ -34,7 +34,7 @@ from simulator.config import SimulatorConfig
 from simulator.serve import serve, wait_healthy
 from store import migrate
 from store.db import get_engine
-from tests.servers import prefect_database, prefect_server
+from tests.servers import prefect_server_on_postgres
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
@@ -234,11 +234,8 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     default, and the browser and service tests run on that.
     """
     with (
-        prefect_database() as database,
-        prefect_server(
+        prefect_server_on_postgres(
             tmp_path_factory.mktemp("prefect"),
-            PREFECT_API_DATABASE_CONNECTION_URL=database,
-            PREFECT_UI_ENABLED="false",
             PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL="0.2",
         ) as env,
         pytest.MonkeyPatch.context() as patch,

@@ -40,6 +40,22 @@ def prefect_database() -> Iterator[str]:
 
 
 @contextmanager
+def prefect_server_on_postgres(home: Path, **settings: str) -> Iterator[dict[str, str]]:
+    """`trials server` on a new PostgreSQL database, without the UI; the environment to use
+    it, as `prefect_server` gives it."""
+    with (
+        prefect_database() as database,
+        prefect_server(
+            home,
+            PREFECT_API_DATABASE_CONNECTION_URL=database,
+            PREFECT_UI_ENABLED="false",
+            **settings,
+        ) as env,
+    ):
+        yield env
+
+
+@contextmanager
 def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
     """`trials server` on a free port, with its own Prefect home; the environment to use it.
 

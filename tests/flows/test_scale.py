@@ -32,7 +32,7 @@ from tests.flows.conftest import (
     start_workers,
     stop_workers,
 )
-from tests.servers import prefect_database, prefect_server
+from tests.servers import prefect_server_on_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -43,14 +43,7 @@ BIN = Path(sys.executable).parent
 def prefect_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`trials server` on a new PostgreSQL database, for this module; the environment to
     reach it."""
-    with (
-        prefect_database() as database,
-        prefect_server(
-            tmp_path_factory.mktemp("server"),
-            PREFECT_API_DATABASE_CONNECTION_URL=database,
-            PREFECT_UI_ENABLED="false",
-        ) as env,
-    ):
+    with prefect_server_on_postgres(tmp_path_factory.mktemp("server")) as env:
         yield env
 
 

@@ -327,6 +327,19 @@ async def one_new_run(slug: str, before: set[UUID]) -> UUID:
     return new[0]
 
 
+async def start_makes_one_run(slug: str, runs: set[UUID]) -> UUID:
+    """`trials start` makes exactly one new run and links it; the run is then finished, as a
+    worker would, and added to `runs`."""
+    started = trials("start", slug)
+    assert started.returncode == 0, started.stderr
+    assert f"trial-{slug} is scheduled" in started.stdout, started.stdout
+    new = await one_new_run(slug, runs)
+    assert run_id_of(started.stdout) == new
+    await finish(new)
+    runs.add(new)
+    return new
+
+
 async def test_starts_after_more_runs_than_one_read_returns_each_make_one_run(
     settings: Settings, stored_trial: StoreTrial, deployed: None
 ) -> None:
@@ -356,13 +369,7 @@ async def test_starts_after_more_runs_than_one_read_returns_each_make_one_run(
     assert len(runs) == 201
 
     for _ in range(2):
-        started = trials("start", slug)
-        assert started.returncode == 0, started.stderr
-        assert f"trial-{slug} is scheduled" in started.stdout, started.stdout
-        new = await one_new_run(slug, runs)
-        assert run_id_of(started.stdout) == new
-        await finish(new)
-        runs.add(new)
+        await start_makes_one_run(slug, runs)
     for _ in range(2):
         assert (await monitor(advance="deployment"))["advanced"] == 1
         new = await one_new_run(slug, runs)
@@ -375,24 +382,12 @@ async def test_a_start_after_the_latest_run_was_deleted_makes_one_run(
 ) -> None:
     slug = stored_trial(slug="pruned")
     runs: set[UUID] = set()
-    for _ in range(3):
-        started = trials("start", slug)
-        assert started.returncode == 0, started.stderr
-        new = await one_new_run(slug, runs)
-        await finish(new)
-        runs.add(new)
-    latest = run_id_of(started.stdout)
-    middle = next(iter(runs - {latest}))
+    first, middle, latest = [await start_makes_one_run(slug, runs) for _ in range(3)]
     async with get_client() as client:  # as a person deletes runs in the UI
         await client.delete_flow_run(latest)
         await client.delete_flow_run(middle)
     runs -= {latest, middle}
+    assert {run.id for run in await every_trial_run(slug)} == {first}
 
     for _ in range(2):
-        started = trials("start", slug)
-        assert started.returncode == 0, started.stderr
-        assert f"trial-{slug} is scheduled" in started.stdout, started.stdout
-        new = await one_new_run(slug, runs)
-        assert run_id_of(started.stdout) == new
-        await finish(new)
-        runs.add(new)
+        await start_makes_one_run(slug, runs)
