@@ -13,6 +13,9 @@ from webhooks.errors import MalformedDelivery, TooLarge
 
 MAX_BODY_BYTES = 1024 * 1024  # well under Prefect's 1.5 MB event limit, payload included
 SHOWN_ERRORS = 5
+# Deeper than any event (the contract's is three levels with its data), shallow enough for
+# every step after it: the store's JSON, and Prefect's event payload, which refuses deep ones.
+MAX_DEPTH = 32
 
 
 async def capped_body(request: Request) -> bytes:
@@ -48,6 +51,10 @@ def parse_event(text: str) -> WebhookEvent:
         raise MalformedDelivery(
             f"The body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
+    except RecursionError:  # nested past what Python's parser follows
+        raise _too_deep() from None
+    if _depth(data) > MAX_DEPTH:
+        raise _too_deep()
     try:
         return WebhookEvent.model_validate(data)
     except ValidationError as exc:
@@ -55,6 +62,28 @@ def parse_event(text: str) -> WebhookEvent:
             f"The body is not a webhook event: {_summary(exc)}. See WebhookEvent in the "
             "Vendor Work API contract: type, trial, subject, occurred_at, and optional data."
         ) from None
+
+
+def _too_deep() -> MalformedDelivery:
+    return MalformedDelivery(
+        f"The body nests objects or arrays more than {MAX_DEPTH} levels deep. A webhook "
+        "is a notice of a change: send the event's fields, and leave details to the API."
+    )
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without
+    recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def occurred_utc(event: WebhookEvent) -> datetime:
