@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
-from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from webhooks.errors import BadSignature, MalformedDelivery, NotConfigured, StaleTimestamp
 
@@ -40,11 +40,10 @@ def verifier(secret: SecretStr | None) -> Webhook:
             "the receiver."
         )
     value = secret.get_secret_value()
+    encoded = value.removeprefix(SECRET_PREFIX)
     try:
-        encoded = value.removeprefix(SECRET_PREFIX)
         key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        webhook = Webhook(value)
-    except (EmptyWebhookSecretError, ValueError):  # binascii.Error is a ValueError
+    except ValueError:  # binascii.Error is a ValueError
         key = b""
     if not value.startswith(SECRET_PREFIX) or not KEY_BYTES[0] <= len(key) <= KEY_BYTES[1]:
         raise NotConfigured(
@@ -53,7 +52,7 @@ def verifier(secret: SecretStr | None) -> Webhook:
             f"{_described(value, key)}). Set it to the secret shared with the vendors and "
             "restart the receiver."
         )
-    return webhook
+    return Webhook(key)
 
 
 def _described(value: str, key: bytes) -> str:
