@@ -130,7 +130,7 @@ def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
             o.slug,
             f"{o.phase} (engagement {o.engagement})",
             ", then ".join(f"{accepted}/{total}" for accepted, total in o.rungs),
-            f"{money(o.spent)} {o.currency}",
+            f"{money(o.spent, o.currency)} {o.currency}",
             o.decision or "-",
             because[:110] + ("..." if len(because) > 110 else ""),
         )

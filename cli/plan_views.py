@@ -55,14 +55,14 @@ def totals_table(title: str, totals: LadderTotals, currency: str) -> Table:
     table.add_column("due in", justify="right")
     table.add_column("cost", justify="right")
     for rung in totals.rungs:
-        table.add_row(rung.id, f"{rung.hours}", f"{rung.due_in_days} d", money(rung.cost))
+        table.add_row(rung.id, f"{rung.hours}", f"{rung.due_in_days} d", money(rung.cost, currency))
     table.add_section()
-    table.add_row("ladder", f"{totals.hours}", "", money(totals.cost))
-    table.add_row("contingency", "", "", money(totals.contingency))
-    table.add_row("required", "", "", money(totals.required))
-    table.add_row("estimate", "", "", money(totals.estimate))
-    table.add_row("cap", "", "", money(totals.cap))
-    table.add_row("headroom to cap", "", "", money(totals.headroom))
+    table.add_row("ladder", f"{totals.hours}", "", money(totals.cost, currency))
+    table.add_row("contingency", "", "", money(totals.contingency, currency))
+    table.add_row("required", "", "", money(totals.required, currency))
+    table.add_row("estimate", "", "", money(totals.estimate, currency))
+    table.add_row("cap", "", "", money(totals.cap, currency))
+    table.add_row("headroom to cap", "", "", money(totals.headroom, currency))
     return table
 
 

@@ -102,7 +102,11 @@ def _writable(folder: Path) -> Iterator[None]:
 
 
 def _budget_tables(report: BudgetReport) -> None:
-    from models.money import money
+    from functools import partial
+
+    from models.money import money as money_in
+
+    money = partial(money_in, currency=report.currency)
 
     console = Console()
     status = report.status

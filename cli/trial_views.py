@@ -120,8 +120,8 @@ def trial_panels(detail: TrialDetail) -> None:
         )
     )
     out.print(
-        f"budget: estimate {money(t.budget_estimate)} {t.currency}, contingency "
-        f"{t.budget_contingency:.0%}, cap {money(t.budget_cap)}"
+        f"budget: estimate {money(t.budget_estimate, t.currency)} {t.currency}, contingency "
+        f"{t.budget_contingency:.0%}, cap {money(t.budget_cap, t.currency)}"
     )
     out.print(
         _table(
@@ -134,7 +134,7 @@ def trial_panels(detail: TrialDetail) -> None:
                     r.rung_key,
                     r.title,
                     f"{r.hours.normalize():f}",
-                    money(r.estimate),
+                    money(r.estimate, r.currency),
                     r.status,
                     r.vendor_ref or "-",
                 ]

@@ -68,8 +68,9 @@ class CapInput(GateInput):
         def bound(schema: dict[str, Any]) -> None:
             schema["properties"]["new_cap"] = {
                 "title": "New Cap",
-                "description": f"With raise-cap only: at least {money(request.needed)} "
-                f"{request.currency}, the spend plus {request.rung}'s forecast.",
+                "description": "With raise-cap only: at least "
+                f"{money(request.needed, request.currency)} {request.currency}, the spend plus "
+                f"{request.rung}'s forecast.",
                 "anyOf": [{"type": "number", "minimum": float(request.needed)}, {"type": "null"}],
                 "default": None,
             }
@@ -160,7 +161,9 @@ async def ladder(
 
 async def _announce_crossings(trial: TrialContext, spent: Decimal) -> None:
     """Announce each budget threshold the spend has crossed, once: recorded, emitted, noted."""
-    marks = crossed(thresholds(trial.engagement, trial.budget.estimate, trial.cap), spent)
+    marks = crossed(
+        thresholds(trial.engagement, trial.budget.estimate, trial.cap, trial.plan.currency), spent
+    )
     if not marks:
         return
     alerts = await record_crossings(trial, marks, spent)

@@ -56,7 +56,7 @@ def approval_gate(engagement: int) -> str:
 
 def budget_request(slug: str, trial_id: int, plan: Plan) -> BudgetRequest:
     """The pilot's budget against its ladder; approve only what the plan's budget covers."""
-    totals = ladder_totals(plan.pilot, plan.rate_card, plan.budget)
+    totals = ladder_totals(plan.pilot, plan.rate_card, plan.budget, plan.currency)
     cost = (
         f"the ladder costs {totals.cost} {plan.currency} for {totals.hours} h at the "
         f"rate card, {totals.required} with contingency; estimate {totals.estimate}, "

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from models.money import cents
+from models.money import round_money
 from models.plan import Budget, Rung
 
 
@@ -42,23 +42,32 @@ class LadderTotals(BaseModel):
         return self.cap - self.required
 
 
-def rung_cost(rung: Rung, rate_card: dict[str, Decimal]) -> Decimal:
-    """Hours times the rate card; roles missing from the card cost nothing here."""
-    return cents(
-        sum((h * rate_card.get(role, Decimal(0)) for role, h in rung.hours.items()), Decimal(0))
+def rung_cost(rung: Rung, rate_card: dict[str, Decimal], currency: str) -> Decimal:
+    """Hours times the rate card, in `currency` rounded to its minor unit (models.money).
+
+    Roles missing from the card cost nothing here (the plan checks refuse them).
+    """
+    return round_money(
+        sum((h * rate_card.get(role, Decimal(0)) for role, h in rung.hours.items()), Decimal(0)),
+        currency,
     )
 
 
-def ladder_totals(rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget) -> LadderTotals:
-    """The totals of a ladder against its budget."""
+def ladder_totals(
+    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, currency: str
+) -> LadderTotals:
+    """The totals of a ladder against its budget, amounts in `currency`."""
     estimates = [
         RungEstimate(
-            id=r.id, hours=r.total_hours, cost=rung_cost(r, rate_card), due_in_days=r.due_in_days
+            id=r.id,
+            hours=r.total_hours,
+            cost=rung_cost(r, rate_card, currency),
+            due_in_days=r.due_in_days,
         )
         for r in rungs
     ]
     cost = sum((e.cost for e in estimates), Decimal(0))
-    contingency = cents(cost * budget.contingency)
+    contingency = round_money(cost * budget.contingency, currency)
     return LadderTotals(
         rungs=estimates,
         hours=sum((e.hours for e in estimates), Decimal(0)),
@@ -81,11 +90,17 @@ class BudgetStatus(BaseModel):
     cost_performance: Decimal | None  # earned / actual
 
 
-def budget_status(planned: Decimal, earned: Decimal, actual: Decimal) -> BudgetStatus:
-    """Estimate at completion = actual + remaining estimate / cost performance so far."""
+def budget_status(
+    planned: Decimal, earned: Decimal, actual: Decimal, currency: str
+) -> BudgetStatus:
+    """Estimate at completion = actual + remaining estimate / cost performance so far.
+
+    The PMI earned-value formula EAC = AC + (BAC − EV) / CPI, with CPI = EV / AC; amounts
+    in `currency`, the forecast rounded to its minor unit.
+    """
     cpi = (earned / actual) if actual > 0 and earned > 0 else None
     remaining = planned - earned
-    forecast = cents(actual + (remaining / cpi if cpi else remaining))
+    forecast = round_money(actual + (remaining / cpi if cpi else remaining), currency)
     return BudgetStatus(
         planned=planned,
         earned=earned,
@@ -96,11 +111,14 @@ def budget_status(planned: Decimal, earned: Decimal, actual: Decimal) -> BudgetS
     )
 
 
-def forecast_cost(estimate: Decimal, earned: Decimal, actual: Decimal) -> Decimal:
-    """What a rung estimated at `estimate` will cost at the vendor's cost performance so far."""
+def forecast_cost(estimate: Decimal, earned: Decimal, actual: Decimal, currency: str) -> Decimal:
+    """What a rung estimated at `estimate` will cost at the vendor's cost performance so far.
+
+    estimate / CPI, rounded to the minor unit of `currency`.
+    """
     if earned <= 0 or actual <= earned:
         return estimate  # no history yet, or on budget: take the estimate
-    return cents(estimate * actual / earned)
+    return round_money(estimate * actual / earned, currency)
 
 
 DONE = frozenset({"delivered", "accepted"})
@@ -123,7 +141,7 @@ class Threshold(BaseModel):
     amount: Decimal
 
 
-def thresholds(engagement: int, estimate: Decimal, cap: Decimal) -> list[Threshold]:
+def thresholds(engagement: int, estimate: Decimal, cap: Decimal, currency: str) -> list[Threshold]:
     """50%, 80% and 100% of the estimate, and the cap in force, lowest first.
 
     A raised cap is a new threshold (its key holds the amount), announced when reached.
@@ -132,7 +150,7 @@ def thresholds(engagement: int, estimate: Decimal, cap: Decimal) -> list[Thresho
         Threshold(
             key=f"e{engagement}:estimate:{share * 100:.0f}",
             label=f"{share:.0%} of the estimate",
-            amount=cents(estimate * share),
+            amount=round_money(estimate * share, currency),
         )
         for share in ESTIMATE_SHARES
     ]
@@ -166,9 +184,13 @@ class InvoiceLine(BaseModel):
 
 
 def reconcile(
-    lines: list[CostLine], invoices: list[InvoiceLine], rate_card: dict[str, Decimal]
+    lines: list[CostLine], invoices: list[InvoiceLine], rate_card: dict[str, Decimal], currency: str
 ) -> list[str]:
-    """What does not add up: rates off the card, sums that differ, hours nobody invoiced."""
+    """What does not add up: rates off the card, sums that differ, hours nobody invoiced.
+
+    A line's amount must be its hours × rate rounded to the minor unit of `currency`
+    (the rule in models.money); a vendor that bills exactly at the rate card gets no flag.
+    """
     flags = []
     for line in lines:
         agreed = rate_card.get(line.role)
@@ -182,7 +204,7 @@ def reconcile(
                 f"{line.vendor_ref} ({line.rung}): {line.role} billed at {line.rate} an hour; "
                 f"the rate card says {agreed}"
             )
-        if cents(line.hours * line.rate) != line.amount:
+        if round_money(line.hours * line.rate, currency) != line.amount:
             flags.append(
                 f"{line.vendor_ref} ({line.rung}): {line.amount} is not {line.hours} h × "
                 f"{line.rate}"
@@ -286,10 +308,11 @@ def budget_report(facts: BudgetFacts) -> BudgetReport:
         planned=sum((r.estimate for r in rows), Decimal(0)),
         earned=sum((r.estimate for r in rows if r.rung in facts.done), Decimal(0)),
         actual=sum((r.actual for r in rows), Decimal(0)),
+        currency=facts.currency,
     )
     marks = [
         Mark(label=mark.label, amount=mark.amount, crossed_at=facts.crossed_at.get(mark.key))
-        for mark in thresholds(facts.engagement, facts.estimate, facts.cap)
+        for mark in thresholds(facts.engagement, facts.estimate, facts.cap, facts.currency)
     ]
     return BudgetReport(
         slug=facts.slug,
@@ -300,5 +323,5 @@ def budget_report(facts: BudgetFacts) -> BudgetReport:
         rungs=rows,
         status=status,
         marks=marks,
-        flags=reconcile(facts.lines, facts.invoices, facts.rate_card),
+        flags=reconcile(facts.lines, facts.invoices, facts.rate_card, facts.currency),
     )

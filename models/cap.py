@@ -16,7 +16,7 @@ from models.budget import forecast_cost
 from models.context import TrialContext
 from models.errors import TrialsError
 from models.gates import over_cap
-from models.money import CENT, cents
+from models.money import finer_than, fits, round_money
 from models.phases import Phase
 
 WAITING_FOR_CAP = "decision at the budget cap"
@@ -77,7 +77,7 @@ class CapRequest(BaseModel):
             "advice": self.advice,
         }
         if new_cap is not None:
-            facts["new_cap"] = str(cents(Decimal(new_cap)))
+            facts["new_cap"] = str(round_money(Decimal(new_cap), self.currency))
         return facts
 
 
@@ -114,8 +114,9 @@ def check_new_cap(request: CapRequest, choice: CapChoice, new_cap: str | Decimal
         amount = Decimal(str(new_cap))
     except InvalidOperation:
         raise TrialsError(f"--cap {new_cap!r} is not an amount: write e.g. --cap 17000.") from None
-    if amount.is_finite() and amount != amount.quantize(CENT):
-        raise TrialsError(f"--cap {new_cap} has parts of a cent: write it in cents, e.g. 17000.50.")
+    if amount.is_finite() and not fits(amount, request.currency):
+        problem, fix = finer_than(amount, request.currency)
+        raise TrialsError(f"--cap {new_cap}: {problem}; {fix}.")
     if not amount.is_finite() or amount < request.needed:
         raise TrialsError(
             f"A cap of {new_cap} {request.currency} does not let {request.rung} start: it needs "
@@ -128,7 +129,7 @@ def cap_request(
     trial: TrialContext, rung: str, estimate: Decimal, spent: Decimal, earned: Decimal
 ) -> CapRequest | None:
     """The cap gate before `rung`, when its forecast cost on top of the spend exceeds the cap."""
-    forecast = forecast_cost(estimate, earned, spent)
+    forecast = forecast_cost(estimate, earned, spent, trial.plan.currency)
     if over_cap(spent, forecast, trial.cap) is None:
         return None
     return CapRequest(

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
+from models.money import finer_than, fits, money
 from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
 from models.vendor_address import vendor_address_findings
 
@@ -27,7 +28,10 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
     """Every finding for a plan that already passed the schema, errors first."""
     findings = [
         *_unique_ids(plan),
-        *_ladder(plan.pilot, plan.expectations, plan.rate_card, plan.budget, policy, ()),
+        *_money_places(plan),
+        *_ladder(
+            plan.pilot, plan.expectations, plan.rate_card, plan.budget, policy, (), plan.currency
+        ),
         *_exit_plan(plan),
         *_authority(plan),
         *_gates(plan),
@@ -38,7 +42,9 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
     ]
     if plan.expansion is not None:
         x = plan.expansion
-        findings += _ladder(x.pilot, x.expectations, plan.rate_card, x.budget, None, ("expansion",))
+        findings += _ladder(
+            x.pilot, x.expectations, plan.rate_card, x.budget, None, ("expansion",), plan.currency
+        )
         last, first = plan.pilot[-1], x.pilot[0]
         if first.total_hours < last.total_hours:
             findings.append(
@@ -50,6 +56,25 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
                 )
             )
     return sorted(findings, key=lambda f: f.severity != "error")
+
+
+def _money_places(plan: Plan) -> list[Finding]:
+    """Rates and budgets a person wrote must fit the currency's minor unit (models.money)."""
+    amounts: list[tuple[Path, Decimal]] = [
+        *((("rate_card", role), rate) for role, rate in plan.rate_card.items()),
+        (("budget", "estimate"), plan.budget.estimate),
+        (("budget", "cap"), plan.budget.cap),
+    ]
+    if plan.expansion is not None:
+        amounts += [
+            (("expansion", "budget", "estimate"), plan.expansion.budget.estimate),
+            (("expansion", "budget", "cap"), plan.expansion.budget.cap),
+        ]
+    return [
+        error(path, *finer_than(amount, plan.currency))
+        for path, amount in amounts
+        if not fits(amount, plan.currency)
+    ]
 
 
 def _unique_ids(plan: Plan) -> list[Finding]:
@@ -99,6 +124,7 @@ def _ladder(
     budget: Budget,
     policy: PlanPolicy | None,
     at: Path,
+    currency: str,
 ) -> list[Finding]:
     """Rate-card roles, rung references, budget cover, small first rung, no shrinking."""
     findings: list[Finding] = []
@@ -132,16 +158,16 @@ def _ladder(
                     f"name one of: {', '.join(r.id for r in rungs)}",
                 )
             )
-    findings += _budget_cover(rungs, rate_card, budget, at)
+    findings += _budget_cover(rungs, rate_card, budget, at, currency)
     if policy is not None:
-        findings += _small_first(rungs, rate_card, budget, policy, at)
+        findings += _small_first(rungs, rate_card, budget, policy, at, currency)
     return findings
 
 
 def _budget_cover(
-    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, at: Path
+    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, at: Path, currency: str
 ) -> list[Finding]:
-    totals = ladder_totals(rungs, rate_card, budget)
+    totals = ladder_totals(rungs, rate_card, budget, currency)
     findings = []
     if not totals.covered:
         findings.append(
@@ -165,9 +191,14 @@ def _budget_cover(
 
 
 def _small_first(
-    rungs: list[Rung], rate_card: dict[str, Decimal], budget: Budget, policy: PlanPolicy, at: Path
+    rungs: list[Rung],
+    rate_card: dict[str, Decimal],
+    budget: Budget,
+    policy: PlanPolicy,
+    at: Path,
+    currency: str,
 ) -> list[Finding]:
-    first = ladder_totals(rungs[:1], rate_card, budget).rungs[0]
+    first = ladder_totals(rungs[:1], rate_card, budget, currency).rungs[0]
     limit = budget.estimate * policy.first_rung_max_share
     findings = []
     if first.cost > limit:
@@ -175,7 +206,7 @@ def _small_first(
             error(
                 (*at, "pilot", 0, "hours"),
                 f"the first rung '{first.id}' costs {first.cost}, more than "
-                f"{policy.first_rung_max_share:.0%} of the estimate ({limit:.2f})",
+                f"{policy.first_rung_max_share:.0%} of the estimate ({money(limit, currency)})",
                 "start with a smaller, briefer project and let the vendor prove itself first",
             )
         )

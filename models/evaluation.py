@@ -185,6 +185,7 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
         planned=sum((r.estimate for r in facts.rungs), Decimal(0)),
         earned=sum((r.estimate for r in done), Decimal(0)),
         actual=facts.actual,
+        currency=facts.currency,
     )
     schedule = schedule_variance(facts.rungs)
     days_late = sum((s.days_late for s in schedule), Decimal(0))

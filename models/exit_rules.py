@@ -3,19 +3,22 @@ reconciliation, and the exit report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from models.budget import ladder_totals
 from models.errors import TransitionError, TrialsError
-from models.money import cents
+from models.money import money
 from models.names import readable_slug
 from models.phases import Phase
 from models.plan import Plan
+
+Shown = Callable[[Decimal], str]  # an amount as people read it, in the trial's currency
 
 KT_DOCUMENT = "kt_document"
 DATA_EXPORT = "data_export"
@@ -170,7 +173,9 @@ def exit_budget(plan: Plan, engagement: int) -> tuple[Decimal, Decimal, Decimal]
     stages = [(plan.pilot, plan.budget)]
     if engagement > 1 and plan.expansion is not None:
         stages.append((plan.expansion.pilot, plan.expansion.budget))
-    totals = [ladder_totals(rungs, plan.rate_card, budget) for rungs, budget in stages]
+    totals = [
+        ladder_totals(rungs, plan.rate_card, budget, plan.currency) for rungs, budget in stages
+    ]
     return (
         sum((t.cost for t in totals), Decimal(0)),
         sum((t.estimate for t in totals), Decimal(0)),
@@ -184,12 +189,13 @@ def reconcile(
     """Total invoiced against the timesheets, the ladder estimate, the budget and the cap."""
     currency = plan.currency
     ladder, estimate, cap = exit_budget(plan, engagement)
-    invoiced = cents(sum((i.amount for i in invoices if i.currency == currency), Decimal(0)))
-    booked = cents(sum((t.amount for t in timesheets if t.currency == currency), Decimal(0)))
+    invoiced = sum((i.amount for i in invoices if i.currency == currency), Decimal(0))
+    booked = sum((t.amount for t in timesheets if t.currency == currency), Decimal(0))
+    show = partial(money, currency=currency)
     parts = [
-        f"invoiced {_money(invoiced)} {currency}, {_against_estimate(invoiced, ladder)}, "
-        f"{_against_budget(invoiced, estimate, cap)}",
-        _against_timesheets(invoiced, booked, currency),
+        f"invoiced {show(invoiced)} {currency}, {_against_estimate(invoiced, ladder, show)}, "
+        f"{_against_budget(invoiced, estimate, cap, show)}",
+        _against_timesheets(invoiced, booked, currency, show),
     ]
     foreign = sorted({b.currency for b in [*invoices, *timesheets]} - {currency})
     if foreign:
@@ -206,35 +212,31 @@ def reconcile(
     )
 
 
-def _money(amount: Decimal) -> str:
-    return f"{cents(amount):,.2f}"
-
-
-def _against_estimate(invoiced: Decimal, ladder: Decimal) -> str:
+def _against_estimate(invoiced: Decimal, ladder: Decimal, show: Shown) -> str:
     if ladder <= 0:
         return "with no ladder estimate to compare"
     if invoiced == ladder:
-        return f"exactly the {_money(ladder)} ladder estimate"
+        return f"exactly the {show(ladder)} ladder estimate"
     share = abs(invoiced - ladder) / ladder * 100
     side = "over" if invoiced > ladder else "under"
-    return f"{share:.1f}% {side} the {_money(ladder)} ladder estimate"
+    return f"{share:.1f}% {side} the {show(ladder)} ladder estimate"
 
 
-def _against_budget(invoiced: Decimal, estimate: Decimal, cap: Decimal) -> str:
+def _against_budget(invoiced: Decimal, estimate: Decimal, cap: Decimal, show: Shown) -> str:
     if invoiced <= estimate:
-        return f"within the {_money(estimate)} budget"
+        return f"within the {show(estimate)} budget"
     if invoiced <= cap:
-        return f"over the {_money(estimate)} budget but within the {_money(cap)} cap"
-    return f"OVER the {_money(cap)} cap by {_money(invoiced - cap)}"
+        return f"over the {show(estimate)} budget but within the {show(cap)} cap"
+    return f"OVER the {show(cap)} cap by {show(invoiced - cap)}"
 
 
-def _against_timesheets(invoiced: Decimal, booked: Decimal, currency: str) -> str:
-    total = f"timesheets total {_money(booked)} {currency}"
+def _against_timesheets(invoiced: Decimal, booked: Decimal, currency: str, show: Shown) -> str:
+    total = f"timesheets total {show(booked)} {currency}"
     if invoiced == booked:
         return f"{total}, matching the invoices"
     if invoiced < booked:
-        return f"{total}: {_money(booked - invoiced)} booked but not yet invoiced"
-    return f"{total}: {_money(invoiced - booked)} invoiced beyond the timesheets; query it"
+        return f"{total}: {show(booked - invoiced)} booked but not yet invoiced"
+    return f"{total}: {show(invoiced - booked)} invoiced beyond the timesheets; query it"
 
 
 def failed_detail(step: str, what: str, to_do: str) -> str:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -17,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.money import Amount
+from models.money import Amount, minor_unit
 from models.vagueness import vagueness_message
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -30,16 +31,25 @@ PATTERN_HELP = {
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-# The largest values a plan may hold: what the store's columns keep exactly, on SQLite and
-# PostgreSQL alike (money Numeric(14, 2), hours Numeric(10, 2), targets Numeric(18, 4),
-# weights Numeric(8, 2)), so a plan that validates is stored as written.
+# The largest values, and the finest, a plan may hold: what the store's columns keep
+# exactly, on SQLite and PostgreSQL alike (money Numeric(18, 4), hours Numeric(10, 2),
+# targets Numeric(18, 4), weights Numeric(8, 2), shares Numeric(5, 4)), so a plan that
+# validates is stored as written. Money's places are the currency's (models.checks).
 MAX_MONEY = Decimal("999999999999.99")
 MAX_HOURS = Decimal("99999999.99")
 MAX_TARGET = Decimal("99999999999999.9999")
 MAX_WEIGHT = Decimal("999999.99")
 MoneyAmount = Annotated[Amount, Field(gt=0, le=MAX_MONEY)]
-Hours = Annotated[Amount, Field(gt=0, le=MAX_HOURS)]
-Share = Annotated[Amount, Field(ge=0, le=1)]
+Hours = Annotated[Amount, Field(gt=0, le=MAX_HOURS, decimal_places=2)]
+Share = Annotated[Amount, Field(ge=0, le=1, decimal_places=4)]
+
+
+def _iso_currency(code: str) -> str:
+    minor_unit(code)  # raises CurrencyError (a ValueError) naming the code and the fix
+    return code
+
+
+CurrencyCode = Annotated[str, AfterValidator(_iso_currency)]
 
 
 class Comparator(StrEnum):
@@ -138,12 +148,12 @@ class Expectation(Section):
     description: Text | None = None
     metric: Identifier
     comparator: Comparator
-    target: Annotated[Amount, Field(ge=-MAX_TARGET, le=MAX_TARGET)]
+    target: Annotated[Amount, Field(ge=-MAX_TARGET, le=MAX_TARGET, decimal_places=4)]
     unit: Text
     source: Source
     holds_from: Slug | None = None
     holds_by: date | None = None
-    weight: Annotated[Amount, Field(gt=0, le=MAX_WEIGHT)] = Decimal(1)
+    weight: Annotated[Amount, Field(gt=0, le=MAX_WEIGHT, decimal_places=2)] = Decimal(1)
     # The authority area the expectation's outcome depends on, as `authority:` names it;
     # lets the evaluation see misses that follow the client's overrides in that area.
     area: Text | None = None
@@ -244,7 +254,7 @@ class Plan(Section):
     trial: Slug
     title: Text | None = None
     vendor: Vendor
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: CurrencyCode
     rate_card: Annotated[dict[Identifier, MoneyAmount], Field(min_length=1)]
     budget: Budget
     authority: Authority

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric, Text, UniqueConstraint
+from sqlalchemy import DateTime, Dialect, Numeric, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
 from models.phases import Phase
@@ -17,8 +18,44 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal kept exactly on both databases: NUMERIC(precision, scale) on PostgreSQL,
+    its text on SQLite (whose NUMERIC goes through a float: 20.125 came back as 20.12).
+
+    A value is rounded half up to `scale` places before it is written, as PostgreSQL's
+    NUMERIC does, so both databases keep the same number.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-self.scale), rounding=ROUND_HALF_UP)
+        return str(exact) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
 def _money(**kwargs: Any) -> Any:
-    return Field(sa_type=Numeric(14, 2), **kwargs)
+    # Four places hold every ISO 4217 minor unit (CLF and UYW have 4; models.money).
+    return Field(sa_type=ExactDecimal(18, 4), **kwargs)
+
+
+def _decimal(precision: int, scale: int, **kwargs: Any) -> Any:
+    return Field(sa_type=ExactDecimal(precision, scale), **kwargs)
 
 
 def _when(**kwargs: Any) -> Any:
@@ -47,7 +84,7 @@ class Trial(SQLModel, table=True):
     engagement: int = Field(default=1)  # 1 for the pilot, 2 for the expansion
     currency: str = Field(max_length=3)
     budget_estimate: Decimal = _money()
-    budget_contingency: Decimal = Field(sa_type=Numeric(5, 4))
+    budget_contingency: Decimal = _decimal(5, 4)
     budget_cap: Decimal = _money()
     plan_json: str = Field(sa_type=Text)
     plan_sha256: str = Field(max_length=64)
@@ -69,7 +106,7 @@ class PilotTask(SQLModel, table=True):
     position: int
     rung_key: str = Field(max_length=63)
     title: str = Field(max_length=500)
-    hours: Decimal = Field(sa_type=Numeric(10, 2))
+    hours: Decimal = _decimal(10, 2)
     estimate: Decimal = _money()
     currency: str = Field(max_length=3)
     due_in_days: int
@@ -94,12 +131,12 @@ class Expectation(SQLModel, table=True):
     key: str = Field(max_length=63)
     metric: str = Field(max_length=63)
     comparator: str = Field(max_length=2)
-    target: Decimal = Field(sa_type=Numeric(18, 4))
+    target: Decimal = _decimal(18, 4)
     unit: str = Field(max_length=100)
     source: str = Field(max_length=20)
     holds_from: str | None = Field(default=None, max_length=63)
     holds_by: date | None = None
-    weight: Decimal = Field(sa_type=Numeric(8, 2))
+    weight: Decimal = _decimal(8, 2)
 
 
 class Measurement(SQLModel, table=True):
@@ -109,7 +146,7 @@ class Measurement(SQLModel, table=True):
     trial_id: int = Field(foreign_key="trial.id", index=True)
     expectation_id: int = Field(foreign_key="expectation.id", index=True)
     pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
-    value: Decimal = Field(sa_type=Numeric(18, 4))
+    value: Decimal = _decimal(18, 4)
     source: str = Field(max_length=20)
     idempotency_key: str = Field(max_length=200, unique=True)
     measured_at: datetime = _when(default_factory=utcnow)
@@ -125,7 +162,7 @@ class CostEntry(SQLModel, table=True):
     pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
     kind: str = Field(max_length=20)
     role: str | None = Field(default=None, max_length=63)
-    hours: Decimal | None = Field(default=None, sa_type=Numeric(10, 2))
+    hours: Decimal | None = _decimal(10, 2, default=None)
     rate: Decimal | None = _money(default=None)
     amount: Decimal = _money()
     currency: str = Field(max_length=3)
@@ -297,6 +334,6 @@ class ExitRehearsal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     trial_id: int = Field(foreign_key="trial.id", index=True)
-    score: Decimal = Field(sa_type=Numeric(5, 4))  # 0..1, the share of checks passed
+    score: Decimal = _decimal(5, 4)  # 0..1, the share of checks passed
     checks_json: str = Field(sa_type=Text)  # [{"check", "target", "passed", "detail"}]
     rehearsed_at: datetime = _when(default_factory=utcnow)

@@ -96,11 +96,11 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
         parsed=True,
         plan=plan,
         findings=_locate(name, data, check_plan(plan, policy)),
-        totals=ladder_totals(plan.pilot, plan.rate_card, plan.budget),
+        totals=ladder_totals(plan.pilot, plan.rate_card, plan.budget, plan.currency),
     )
     if plan.expansion is not None:
         x = plan.expansion
-        report.expansion_totals = ladder_totals(x.pilot, plan.rate_card, x.budget)
+        report.expansion_totals = ladder_totals(x.pilot, plan.rate_card, x.budget, plan.currency)
     return report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -85,6 +85,12 @@ def _number_fix(path: Path, detail: ErrorDetails) -> str:
         return f"the most this field holds is {bound:,}"
     if kind in {"finite_number", "decimal_type"}:
         return "write a plain number, e.g. 12600 or 0.15"
+    if kind == "decimal_max_places" and number is not None:
+        places = int(ctx.get("decimal_places", 0))
+        return (
+            f"the store keeps this field to {places} decimal places: "
+            f"write {number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)}"
+        )
     return ""
 
 

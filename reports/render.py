@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -61,17 +62,18 @@ def write(rendered: RenderedReport, folder: Path, slug: str) -> list[Path]:
     for path, content in zip(
         paths, (rendered.html.encode(), rendered.markdown.encode(), rendered.chart), strict=True
     ):
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(content)
-        partial.replace(path)  # a reader never sees half a report
+        staging = path.with_name(path.name + ".partial")
+        staging.write_bytes(content)
+        staging.replace(path)  # a reader never sees half a report
     return paths
 
 
 def _markdown(report: TrialReport, chart: str) -> str:
-    return _env().get_template("report.md.j2").render(r=report, chart=chart)
+    return _env(report.currency).get_template("report.md.j2").render(r=report, chart=chart)
 
 
-def _env() -> Environment:
+def _env(currency: str) -> Environment:
+    """The report's templates, amounts shown at the places of `currency`."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
@@ -79,7 +81,13 @@ def _env() -> Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.filters |= {"money": money, "pct": _pct, "when": _when, "met": _met, "cell": _cell}
+    env.filters |= {
+        "money": partial(money, currency=currency),
+        "pct": _pct,
+        "when": _when,
+        "met": _met,
+        "cell": _cell,
+    }
     return env
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from simulator.config import ProfileName
 from vendor.contract import ExpectationTerms
 
-CENT = Decimal("0.01")
+HOUR_PLACES = Decimal("0.01")  # timesheets book hours to the hundredth
 # Which side of the target is better, for each comparator the engine sends.
 BETTER_SIDE = {"<=": -1, "<": -1, ">=": 1, ">": 1, "==": 0}
 
@@ -67,7 +67,7 @@ def metric_value(profile: Profile, terms: ExpectationTerms, rng: random.Random) 
 def billed_hours(profile: Profile, hours: Decimal, rng: random.Random) -> Decimal:
     """Hours the vendor books for `hours` estimated: the cost factor, give or take 2%."""
     factor = Decimal(str(round(profile.cost_factor * rng.uniform(0.98, 1.02), 4)))
-    return rounded(hours * factor, CENT)
+    return rounded(hours * factor, HOUR_PLACES)
 
 
 def delivery_fraction(profile: Profile, rng: random.Random) -> float:

@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from models.money import round_money
 from simulator import catalogue
 from simulator.content import archive, document, sha256
-from simulator.profiles import CENT, Profile, billed_hours, metric_value, rounded
+from simulator.profiles import Profile, billed_hours, metric_value
 from simulator.state import DirectiveRecord, ExportRecord, TrialRecord, WorkRecord, World
 from vendor.contract import (
     Deliverable,
@@ -195,7 +196,7 @@ def _book_hours(world: World, record: WorkRecord) -> list[TimesheetLine]:
                 role=role,
                 hours=booked,
                 rate=order.rates[role],
-                amount=rounded(booked * order.rates[role], CENT),
+                amount=round_money(booked * order.rates[role], order.currency),  # half up
                 currency=order.currency,
                 worked_on=record.delivers_at.date(),
             )

@@ -183,7 +183,7 @@ def engagement_rows(plan: Plan, trial_id: int, engagement: int) -> list[PilotTas
             rung_key=r.id,
             title=r.title,
             hours=r.total_hours,
-            estimate=rung_cost(r, plan.rate_card),
+            estimate=rung_cost(r, plan.rate_card, plan.currency),
             currency=plan.currency,
             due_in_days=r.due_in_days,
             idempotency_key=idempotency_key(plan.trial, engagement, r.id, "work-item"),

@@ -12,7 +12,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from models.money import minor_unit
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Ref = Annotated[str, Field(min_length=1, max_length=200)]
@@ -92,6 +94,11 @@ class WorkStatus(StrEnum):
     REJECTED = "rejected"
 
 
+def _iso_4217(code: str) -> str:
+    minor_unit(code)  # raises CurrencyError, a ValueError: a 422 naming the code
+    return code
+
+
 class WorkItemCreate(Model):
     """A pilot rung handed to the vendor, with the hours and rates agreed for it."""
 
@@ -100,7 +107,7 @@ class WorkItemCreate(Model):
     title: Text
     hours: dict[str, Decimal]  # by role
     rates: dict[str, Decimal]  # hourly, by role, in `currency`
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_4217)]
     due_in_days: int = Field(gt=0)
     description: str | None = None
 

@@ -48,13 +48,14 @@ def stored_trial(
     """Store the helpdesk example as a draft trial whose vendor is a fresh simulator.
 
     `slug` renames the trial and its vendor, so a test can store the example more than
-    once, each with its own simulator.
+    once, each with its own simulator; `rewrite` changes the plan's text before it is read.
     """
 
     def store(
         profile: ProfileName = ProfileName.RELIABLE,
         seconds_per_day: float = 0.02,
         slug: str | None = None,
+        rewrite: Callable[[str], str] | None = None,
         **config: object,
     ) -> str:
         base = simulator_server(
@@ -67,6 +68,8 @@ def stored_trial(
         if slug is not None:  # a trial, and a vendor, of its own
             text = text.replace("trial: acme-helpdesk-2026q4", f"trial: {slug}")
             text = text.replace("name: Acme Managed Services", f"name: Vendor of {slug}")
+        if rewrite is not None:  # the example changed as the test says
+            text = rewrite(text)
         plan_file = tmp_path / f"{profile}.yaml"
         plan_file.write_text(text)
         plan = require_valid(load_plan(plan_file, settings.policy))

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from decimal import Decimal as D
 
 import httpx
 from prefect import get_client
@@ -19,6 +20,7 @@ from flows.ladder import ladder
 from flows.onboarding import onboarding
 from flows.trial import trial
 from models.cap import WAITING_FOR_CAP
+from models.money import round_money
 from models.tables import AuditEntry, BudgetAlert, CostEntry, Decision, PilotTask, Trial, Vendor
 from simulator.config import ProfileName
 from store.db import read_session
@@ -212,3 +214,44 @@ async def test_exit_at_the_cap_runs_the_exit_plan(
     row, rungs, decisions = stored(settings, slug)
     assert [r.status for r in rungs] == ["accepted", "accepted", "stopped"]
     assert [d.choice for d in decisions] == ["approve", "exit"]
+
+
+def in_kuwaiti_dinar(text: str) -> str:
+    """The helpdesk example priced in KWD, whose minor unit is the fils (3 places)."""
+    for usd, kwd in [
+        ("currency: USD", "currency: KWD"),
+        ("engineer: 95", "engineer: 12.345"),
+        ("lead: 140", "lead: 20.125"),
+    ]:
+        assert usd in text
+        text = text.replace(usd, kwd)
+    return text
+
+
+async def test_a_trial_in_kuwaiti_dinar_is_billed_stored_and_reconciled_to_the_fils(
+    settings: Settings, stored_trial: StoreTrial
+) -> None:
+    slug = stored_trial(ProfileName.RELIABLE, rewrite=in_kuwaiti_dinar)
+    await onboarding(slug, decisions="auto")
+    assert await ladder(slug, wait_seconds=30, decisions="auto") == "evaluating"
+
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        lines = session.exec(select(CostEntry).where(CostEntry.kind == "timesheet")).all()
+        estimates = session.exec(select(PilotTask.estimate)).all()
+    assert (row.currency, row.budget_estimate, row.budget_cap) == ("KWD", 13500, 15500)
+    assert D("86.010") in estimates  # rung-1: 6 h × 12.345 + 2 h × 20.125, read back exact
+    assert {line.rate for line in lines} == {D("12.345"), D("20.125")}
+    for line in lines:
+        assert line.hours is not None and line.rate is not None
+        assert line.amount == round_money(line.hours * line.rate, "KWD")
+    assert any(line.amount != round_money(line.hours * line.rate, "USD") for line in lines)
+
+    result = runner.invoke(app, ["budget", slug, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["currency"] == "KWD"
+    assert report["flags"] == []  # it billed exactly at the rate card
+    assert D(report["status"]["actual"]) == sum((line.amount for line in lines), D(0))
+    shown = runner.invoke(app, ["budget", slug])
+    assert "86.010" in shown.output

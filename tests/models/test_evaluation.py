@@ -78,9 +78,9 @@ def test_the_cap_stops_a_rung_forecast_to_overrun_it() -> None:
     assert over_cap(spent=D(800), forecast=D(2600), cap=D(14000)) is None
     reason = over_cap(spent=D(12000), forecast=D(2600), cap=D(14000))
     assert reason is not None and "would exceed the cap 14000" in reason
-    assert forecast_cost(D(1000), earned=D(2000), actual=D(2800)) == D("1400.00")
-    assert forecast_cost(D(1000), earned=D(2000), actual=D(1800)) == D(1000)
-    assert forecast_cost(D(1000), earned=D(0), actual=D(0)) == D(1000)
+    assert forecast_cost(D(1000), earned=D(2000), actual=D(2800), currency="USD") == D("1400.00")
+    assert forecast_cost(D(1000), earned=D(2000), actual=D(1800), currency="USD") == D(1000)
+    assert forecast_cost(D(1000), earned=D(0), actual=D(0), currency="USD") == D(1000)
 
 
 def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
@@ -105,8 +105,8 @@ def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
 
 
 def test_the_forecast_scales_the_remaining_work_by_cost_performance() -> None:
-    status = budget_status(planned=D(10000), earned=D(2000), actual=D(2800))
+    status = budget_status(planned=D(10000), earned=D(2000), actual=D(2800), currency="USD")
     assert status.cost_performance == D("0.714")
     assert status.forecast == D("14000.00") and status.variance == D("-4000.00")
-    fresh = budget_status(planned=D(10000), earned=D(0), actual=D(0))
+    fresh = budget_status(planned=D(10000), earned=D(0), actual=D(0), currency="USD")
     assert fresh.forecast == D(10000) and fresh.cost_performance is None
