@@ -53,3 +53,94 @@ def test_the_newest_migration_goes_down_and_up_with_trials_stored(settings: Sett
     with read_session(settings) as session:
         detail = trial_detail(session=session, slug=plan.trial)
     assert detail.trial.waiting_for is None and len(detail.rungs) == 3
+
+
+def test_exact_decimals_keep_what_was_stored_before_and_read_back_as_written(
+    settings: Settings,
+) -> None:
+    """0007 widens money to four places (text on SQLite): old values survive it, new ones
+    come back as written, where SQLite's NUMERIC handed 20.125 back as 20.12."""
+    from decimal import Decimal
+
+    from sqlmodel import select
+
+    from models.tables import CostEntry, PilotTask, Trial
+    from planfile import load_plan, require_valid
+    from store.db import read_session, write_session
+    from store.trials import create_trial
+    from tests.conftest import EXAMPLES
+
+    def decimals() -> list[tuple[Decimal, ...]]:
+        with read_session(settings) as session:
+            trial = session.exec(select(Trial)).one()
+            rungs = session.exec(select(PilotTask).order_by(PilotTask.position)).all()
+            costs = session.exec(select(CostEntry).order_by(CostEntry.id)).all()
+        return [
+            (trial.budget_estimate, trial.budget_contingency, trial.budget_cap),
+            *((r.hours, r.estimate) for r in rungs),
+            *((c.hours or Decimal(0), c.rate or Decimal(0), c.amount) for c in costs),
+        ]
+
+    plan = require_valid(load_plan(EXAMPLES / "helpdesk-takeover.yaml", settings.policy))
+    with write_session(settings) as session:
+        trial = create_trial(session=session, plan=plan, actor="tester")
+        session.flush()
+        for n, (hours, rate, amount) in enumerate(
+            [("6.07", "95", "576.65"), ("1.5", "140", "210")]
+        ):
+            session.add(
+                CostEntry(
+                    trial_id=trial.id,  # type: ignore[arg-type]
+                    kind="timesheet",
+                    role="engineer",
+                    hours=Decimal(hours),
+                    rate=Decimal(rate),
+                    amount=Decimal(amount),
+                    currency="USD",
+                    incurred_on=trial.created_at.date(),
+                    idempotency_key=f"migration-test-{n}",
+                )
+            )
+    before = decimals()
+    migrate.downgrade("0006", settings)
+    migrate.upgrade("head", settings)
+    assert decimals() == before
+    assert before[0] == (Decimal(13500), Decimal("0.15"), Decimal(15500))
+
+    with write_session(settings) as session:
+        entry = session.exec(
+            select(CostEntry).where(CostEntry.idempotency_key == "migration-test-1")
+        ).one()
+        entry.rate, entry.amount, entry.currency = Decimal("20.125"), Decimal("30.1875"), "KWD"
+        session.add(entry)
+    with read_session(settings) as session:
+        entry = session.exec(
+            select(CostEntry).where(CostEntry.idempotency_key == "migration-test-1")
+        ).one()
+    assert entry.rate == Decimal("20.125") and entry.amount == Decimal("30.1875")
+
+
+def test_a_fifth_decimal_place_is_rounded_half_up_on_both_databases(settings: Settings) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import Column, MetaData, Table, insert, select
+
+    from models.tables import ExactDecimal
+
+    table = Table("exact_probe", MetaData(), Column("value", ExactDecimal(18, 4)))
+    engine = get_engine(settings)
+    table.create(engine)
+    try:
+        with engine.begin() as connection:
+            for value in ("30.18755", "-2.00005", "0.1", "99999999999999.9999"):
+                connection.execute(insert(table).values(value=Decimal(value)))
+        with engine.connect() as connection:
+            values = connection.execute(select(table.c.value)).scalars().all()
+    finally:
+        table.drop(engine)
+    assert values == [
+        Decimal("30.1876"),
+        Decimal("-2.0001"),
+        Decimal("0.1"),
+        Decimal("99999999999999.9999"),
+    ]
