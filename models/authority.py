@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
-# Words that, in an expectation or an instruction, prescribe a method in a common
-# vendor area. Keys and words are stems (see `stem`).
+from models.clauses import stem
+from models.prescription import prescribed
+
+# Words of a common vendor area. Keys and words are stems (see `stem`). Whether a text
+# that uses one prescribes a method is for models.prescription to say.
 AREA_WORDS: dict[str, frozenset[str]] = {
     "tool": frozenset(
         {"tool", "software", "platform", "jira", "servicenow", "zendesk", "terraform", "ansible"}
@@ -15,12 +18,15 @@ AREA_WORDS: dict[str, frozenset[str]] = {
             "staff",
             "headcount",
             "fte",
+            "ftes",
             "hire",
             "hiring",
             "contractor",
             "team size",
             "onshore",
             "offshore",
+            "nearshore",
+            "hired",
         }
     ),
     "implement": frozenset(
@@ -37,20 +43,11 @@ AREA_WORDS: dict[str, frozenset[str]] = {
     ),
     "approach": frozenset({"approach", "method", "methodology", "procedure", "technique"}),
     "architecture": frozenset({"architecture", "design", "pattern"}),
-    "schedul": frozenset({"shift", "rota", "roster", "working hour"}),
+    # Not "working hours": "within 8 working hours" is how a response time is counted.
+    "schedul": frozenset({"shift", "rota", "roster"}),
 }
 
 _STOPWORDS = frozenset({"and", "the", "for", "with", "per", "all", "any", "from", "into"})
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "es", "ed", "s")
-
-
-def stem(word: str) -> str:
-    """A crude stem, enough to match 'tooling', 'tools' and 'tool'."""
-    word = word.lower()
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
 
 
 def stems(text: str) -> list[str]:
@@ -79,7 +76,15 @@ def overlapping_areas(client: list[str], vendor: list[str]) -> list[str]:
 
 
 def entered_area(text: str, areas: list[str]) -> tuple[str, str] | None:
-    """The first area whose words `text` uses, with the word, or None."""
+    """The first area in which `text` prescribes a method, with the phrase that does, or
+    None; the rule is models.prescription's ('kept in Jira' does, 'measured by the
+    uptime monitoring tool' and 'client staff' do not)."""
+    return prescribed(text, {area: area_words(area) for area in areas})
+
+
+def mentioned_area(text: str, areas: list[str]) -> tuple[str, str] | None:
+    """The first area whose words `text` uses, with the word, or None: what a text is
+    about, not whether it prescribes anything."""
     # Padding with spaces lets two-word markers ("team size") match whole words only.
     joined = f" {' '.join(stems(text))} "
     for area in areas:

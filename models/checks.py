@@ -278,7 +278,9 @@ def _authority(plan: Plan) -> list[Finding]:
                         (*path, i),
                         f"expectation '{exp.id}' prescribes a method ('{hit[1]}') in "
                         f"'{hit[0]}', which the plan leaves to the vendor",
-                        "state the outcome you need and let the vendor choose how to reach it",
+                        "state the outcome you need and let the vendor choose how to reach it; "
+                        "if it is how the client measures or the client's own, say so "
+                        "('measured by the client's uptime tool', 'in the client's Jira')",
                     )
                 )
     return findings

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from models.authority import entered_area, normalise
+from models.authority import mentioned_area, normalise
 from models.directives import Outcome
 from models.gates import Choice, Recommendation
 from models.plan import Authority, Expectation, Gates
@@ -69,7 +69,7 @@ def expectation_area(expectation: Expectation, authority: Authority) -> str | No
     if expectation.area is not None:
         return expectation.area
     words = f"{expectation.id} {expectation.metric} {expectation.description or ''}"
-    hit = entered_area(words, authority.vendor_decides)
+    hit = mentioned_area(words, authority.vendor_decides)
     return hit[0] if hit else None
 
 
