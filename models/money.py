@@ -36,6 +36,11 @@ Amount = Annotated[Decimal, BeforeValidator(to_decimal)]
 class CurrencyError(ValueError):
     """A currency code that is not ISO 4217, or one that is not money (gold, test codes)."""
 
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix
+
 
 @cache
 def minor_unit(currency: str) -> int:
@@ -47,18 +52,26 @@ def minor_unit(currency: str) -> int:
     try:
         entry = Currency(currency)
     except ValueError:
+        named = [c for c in Currency if currency.isdigit() and c.number == int(currency)]
+        if named:
+            raise CurrencyError(
+                f"{currency} is ISO 4217's number for {named[0].code}; plans use the letters",
+                f"write {named[0].code}",
+            ) from None
         if currency != currency.upper() and currency.upper() in Currency.__members__:
             raise CurrencyError(
-                f"{currency!r}: currency codes are written in capitals; write {currency.upper()}"
+                f"{currency!r}: currency codes are written in capitals", f"write {currency.upper()}"
             ) from None
         raise CurrencyError(
-            f"{currency!r} is not an ISO 4217 currency code; write the three capital letters "
-            "of the currency the vendor invoices in, e.g. USD, EUR, GBP, KWD or JPY"
+            f"{currency!r} is not an ISO 4217 currency code",
+            "write the three capital letters of the currency the vendor invoices in, "
+            "e.g. USD, EUR, GBP, KWD or JPY",
         ) from None
     if entry.exponent is None:
         raise CurrencyError(
             f"{currency} ({entry.currency_name}) is an ISO 4217 code without a minor unit, "
-            "not a currency a vendor invoices in; write the invoicing currency, e.g. USD"
+            "not a currency a vendor invoices in",
+            "write the invoicing currency, e.g. USD",
         )
     return int(entry.exponent)
 

@@ -11,14 +11,16 @@ from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from models.money import Amount, minor_unit
+from models.money import Amount, CurrencyError, minor_unit
 from models.vagueness import vagueness_message
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -45,11 +47,20 @@ Share = Annotated[Amount, Field(ge=0, le=1, decimal_places=4)]
 
 
 def _iso_currency(code: str) -> str:
-    minor_unit(code)  # raises CurrencyError (a ValueError) naming the code and the fix
+    try:
+        minor_unit(code)
+    except CurrencyError as exc:  # the problem, and the fix as the plan's findings give it
+        context = {"problem": exc.problem, "fix": exc.fix}
+        raise PydanticCustomError("currency", "{problem}", context) from None
     return code
 
 
-CurrencyCode = Annotated[str, AfterValidator(_iso_currency)]
+# 840 is read as a number: ISO 4217's number for USD, which the check then names.
+CurrencyCode = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    AfterValidator(_iso_currency),
+]
 
 
 class Comparator(StrEnum):

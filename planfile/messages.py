@@ -57,6 +57,9 @@ def _finding(detail: ErrorDetails) -> Finding:
             f"{_shown(detail['input'])} is not a valid name here",
             f"use {wanted}" if wanted else "",
         )
+    ctx = detail.get("ctx") or {}
+    if "fix" in ctx:  # a rule of ours that says its own fix (models.plan)
+        return error(path, detail["msg"], str(ctx["fix"]))
     message = detail["msg"].removeprefix("Value error, ")
     if kind != "value_error":
         message = f"{message} (got {_shown(detail['input'])})"
