@@ -45,7 +45,7 @@ def server(
     The UI talks to this server's own API at HOST:PORT, whatever PREFECT_API_URL says; set
     PREFECT_UI_API_URL to the address browsers use when the server is behind a proxy.
     """
-    prepare_prefect()
+    prepare_prefect(temporary_server=False)  # it becomes `prefect server start`
     api = f"http://{reachable_host(host)}:{port}/api"
     # Prefect's UI takes its API's address from PREFECT_UI_API_URL, else PREFECT_API_URL,
     # else port 4200: never from --port. Without this, `--port 4321` served a UI that

@@ -22,18 +22,31 @@ EPHEMERAL_SERVER = {
 }
 
 
-def prepare_prefect(quiet_console: bool = False) -> None:
+def prepare_prefect(quiet_console: bool = False, temporary_server: bool = True) -> None:
     """Analytics off (this machine has no network to send them to); optionally a quiet terminal.
 
     Prefect reads its settings from PREFECT_* environment variables; a value the user set
     wins over these defaults. A quiet console still sends every log line to the Prefect
     API, so the UI shows them; the command prints its own summary or one-paragraph error.
+    With no Prefect server named, the temporary server this process may start is one that
+    ends with it, however it ends; a command that never calls Prefect's API itself passes
+    `temporary_server=False` and spares the import of Prefect's server.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     for name, value in EPHEMERAL_SERVER.items():  # read only by a server this process starts
         os.environ.setdefault(name, value)
     if quiet_console:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    if temporary_server and not _server_named():
+        from config.temporary_server import own_temporary_server
+
+        own_temporary_server()
+
+
+def _server_named() -> bool:
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def start_ephemeral_server() -> None:
@@ -42,13 +55,12 @@ def start_ephemeral_server() -> None:
     It takes about ten seconds to come up; started in a thread, it does so while the
     command gets the rest ready, instead of when the first flow run asks for it.
     """
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
+    if _server_named():
         return
+    from config.temporary_server import own_temporary_server
+
     try:
-        SubprocessASGIServer().start()
+        own_temporary_server().start()
     except RuntimeError as exc:
         raise TrialsError(
             f"Prefect's temporary server did not start ({str(exc).split('.')[0]}). Start a "
