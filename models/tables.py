@@ -18,31 +18,40 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal kept exactly on both databases: NUMERIC(precision, scale) on PostgreSQL,
-    its text on SQLite (whose NUMERIC goes through a float: 20.125 came back as 20.12).
+MAX_DIGITS = 24  # under the 28 digits of Python's decimal context, so quantize cannot fail
 
-    A value is rounded half up to `scale` places before it is written, as PostgreSQL's
-    NUMERIC does, so both databases keep the same number.
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal kept exactly, and read back as written, on both databases: NUMERIC
+    without a fixed scale on PostgreSQL, its text on SQLite (whose NUMERIC goes through a
+    float: 20.125 came back as 20.12).
+
+    A value finer than `scale` places is rounded half up to it before it is written,
+    so both databases keep the same number; 12.345 stays 12.345, not 12.3450.
     """
 
     impl = Numeric
     cache_ok = True
 
-    def __init__(self, precision: int, scale: int) -> None:
-        super().__init__(precision=precision, scale=scale, asdecimal=True)
-        self.precision = precision
+    def __init__(self, scale: int) -> None:
+        super().__init__(asdecimal=True)
         self.scale = scale
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(self.precision + 2))
-        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        exact = Decimal(value).quantize(Decimal(1).scaleb(-self.scale), rounding=ROUND_HALF_UP)
+        exact = Decimal(value)
+        exponent = exact.as_tuple().exponent
+        if isinstance(exponent, int) and exact.adjusted() < MAX_DIGITS:  # finite, not huge
+            if exponent > 0:  # 1E+3 written for 1000
+                exact = exact.quantize(Decimal(1))
+            elif exponent < -self.scale:
+                exact = exact.quantize(Decimal(1).scaleb(-self.scale), ROUND_HALF_UP)
         return str(exact) if dialect.name == "sqlite" else exact
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
@@ -51,11 +60,11 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 def _money(**kwargs: Any) -> Any:
     # Four places hold every ISO 4217 minor unit (CLF and UYW have 4; models.money).
-    return Field(sa_type=ExactDecimal(18, 4), **kwargs)
+    return Field(sa_type=ExactDecimal(4), **kwargs)
 
 
-def _decimal(precision: int, scale: int, **kwargs: Any) -> Any:
-    return Field(sa_type=ExactDecimal(precision, scale), **kwargs)
+def _decimal(scale: int, **kwargs: Any) -> Any:
+    return Field(sa_type=ExactDecimal(scale), **kwargs)
 
 
 def _when(**kwargs: Any) -> Any:
@@ -84,7 +93,7 @@ class Trial(SQLModel, table=True):
     engagement: int = Field(default=1)  # 1 for the pilot, 2 for the expansion
     currency: str = Field(max_length=3)
     budget_estimate: Decimal = _money()
-    budget_contingency: Decimal = _decimal(5, 4)
+    budget_contingency: Decimal = _decimal(4)
     budget_cap: Decimal = _money()
     plan_json: str = Field(sa_type=Text)
     plan_sha256: str = Field(max_length=64)
@@ -106,7 +115,7 @@ class PilotTask(SQLModel, table=True):
     position: int
     rung_key: str = Field(max_length=63)
     title: str = Field(max_length=500)
-    hours: Decimal = _decimal(10, 2)
+    hours: Decimal = _decimal(2)
     estimate: Decimal = _money()
     currency: str = Field(max_length=3)
     due_in_days: int
@@ -131,12 +140,12 @@ class Expectation(SQLModel, table=True):
     key: str = Field(max_length=63)
     metric: str = Field(max_length=63)
     comparator: str = Field(max_length=2)
-    target: Decimal = _decimal(18, 4)
+    target: Decimal = _decimal(4)
     unit: str = Field(max_length=100)
     source: str = Field(max_length=20)
     holds_from: str | None = Field(default=None, max_length=63)
     holds_by: date | None = None
-    weight: Decimal = _decimal(8, 2)
+    weight: Decimal = _decimal(2)
 
 
 class Measurement(SQLModel, table=True):
@@ -146,7 +155,7 @@ class Measurement(SQLModel, table=True):
     trial_id: int = Field(foreign_key="trial.id", index=True)
     expectation_id: int = Field(foreign_key="expectation.id", index=True)
     pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
-    value: Decimal = _decimal(18, 4)
+    value: Decimal = _decimal(4)
     source: str = Field(max_length=20)
     idempotency_key: str = Field(max_length=200, unique=True)
     measured_at: datetime = _when(default_factory=utcnow)
@@ -162,7 +171,7 @@ class CostEntry(SQLModel, table=True):
     pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
     kind: str = Field(max_length=20)
     role: str | None = Field(default=None, max_length=63)
-    hours: Decimal | None = _decimal(10, 2, default=None)
+    hours: Decimal | None = _decimal(2, default=None)
     rate: Decimal | None = _money(default=None)
     amount: Decimal = _money()
     currency: str = Field(max_length=3)
@@ -334,6 +343,6 @@ class ExitRehearsal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     trial_id: int = Field(foreign_key="trial.id", index=True)
-    score: Decimal = _decimal(5, 4)  # 0..1, the share of checks passed
+    score: Decimal = _decimal(4)  # 0..1, the share of checks passed
     checks_json: str = Field(sa_type=Text)  # [{"check", "target", "passed", "detail"}]
     rehearsed_at: datetime = _when(default_factory=utcnow)

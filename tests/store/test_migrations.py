@@ -120,27 +120,43 @@ def test_exact_decimals_keep_what_was_stored_before_and_read_back_as_written(
     assert entry.rate == Decimal("20.125") and entry.amount == Decimal("30.1875")
 
 
-def test_a_fifth_decimal_place_is_rounded_half_up_on_both_databases(settings: Settings) -> None:
+def test_decimals_read_back_as_written_and_a_fifth_place_rounds_half_up(
+    settings: Settings,
+) -> None:
     from decimal import Decimal
 
     from sqlalchemy import Column, MetaData, Table, insert, select
 
     from models.tables import ExactDecimal
 
-    table = Table("exact_probe", MetaData(), Column("value", ExactDecimal(18, 4)))
+    table = Table("exact_probe", MetaData(), Column("value", ExactDecimal(4)))
     engine = get_engine(settings)
     table.create(engine)
+    written = [
+        "12.345",
+        "20.125",
+        "13500",
+        "0.1",
+        "30.18755",
+        "-2.00005",
+        "1E+3",
+        "99999999999999.9999",
+    ]
     try:
         with engine.begin() as connection:
-            for value in ("30.18755", "-2.00005", "0.1", "99999999999999.9999"):
+            for value in written:
                 connection.execute(insert(table).values(value=Decimal(value)))
         with engine.connect() as connection:
             values = connection.execute(select(table.c.value)).scalars().all()
     finally:
         table.drop(engine)
-    assert values == [
-        Decimal("30.1876"),
-        Decimal("-2.0001"),
-        Decimal("0.1"),
-        Decimal("99999999999999.9999"),
+    assert [str(v) for v in values] == [
+        "12.345",
+        "20.125",
+        "13500",
+        "0.1",
+        "30.1876",
+        "-2.0001",
+        "1000",
+        "99999999999999.9999",
     ]

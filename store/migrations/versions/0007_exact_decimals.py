@@ -1,9 +1,11 @@
-"""Exact decimals: money at four places for every ISO 4217 minor unit, and no float on SQLite.
+"""Exact decimals, read back as written: money at any ISO 4217 minor unit, no float on SQLite.
 
-Money columns go from NUMERIC(14, 2) to NUMERIC(18, 4), so a rate of 12.345 KWD is kept
-as written. On SQLite every decimal column becomes text: SQLite's NUMERIC handed values
-back through a float (20.125 came back as 20.12). Existing values are kept: PostgreSQL
-widens the column in place; SQLite copies each value into the text column.
+The decimal columns were NUMERIC(p, s): PostgreSQL padded or rounded every value to s
+places (a rate of 12.345 KWD became 12.35 in NUMERIC(14, 2)), and SQLite handed values
+back through a float (20.125 came back as 20.12). They become NUMERIC without a fixed
+scale on PostgreSQL and text on SQLite; the code rounds a value finer than the field's
+places before writing it. Existing values are kept: PostgreSQL converts in place, SQLite
+copies each value into the text column.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,51 +23,37 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-MONEY_BEFORE, MONEY_AFTER = (14, 2), (18, 4)
-# table -> (column, (precision, scale) before, after, nullable)
-COLUMNS: dict[str, list[tuple[str, tuple[int, int], tuple[int, int], bool]]] = {
+# table -> (column, (precision, scale) before, nullable)
+COLUMNS: dict[str, list[tuple[str, tuple[int, int], bool]]] = {
     "trial": [
-        ("budget_estimate", MONEY_BEFORE, MONEY_AFTER, False),
-        ("budget_contingency", (5, 4), (5, 4), False),
-        ("budget_cap", MONEY_BEFORE, MONEY_AFTER, False),
+        ("budget_estimate", (14, 2), False),
+        ("budget_contingency", (5, 4), False),
+        ("budget_cap", (14, 2), False),
     ],
-    "pilot_task": [
-        ("hours", (10, 2), (10, 2), False),
-        ("estimate", MONEY_BEFORE, MONEY_AFTER, False),
-    ],
-    "expectation": [("target", (18, 4), (18, 4), False), ("weight", (8, 2), (8, 2), False)],
-    "measurement": [("value", (18, 4), (18, 4), False)],
+    "pilot_task": [("hours", (10, 2), False), ("estimate", (14, 2), False)],
+    "expectation": [("target", (18, 4), False), ("weight", (8, 2), False)],
+    "measurement": [("value", (18, 4), False)],
     "cost_entry": [
-        ("hours", (10, 2), (10, 2), True),
-        ("rate", MONEY_BEFORE, MONEY_AFTER, True),
-        ("amount", MONEY_BEFORE, MONEY_AFTER, False),
+        ("hours", (10, 2), True),
+        ("rate", (14, 2), True),
+        ("amount", (14, 2), False),
     ],
-    "budget_alert": [
-        ("threshold", MONEY_BEFORE, MONEY_AFTER, False),
-        ("spent", MONEY_BEFORE, MONEY_AFTER, False),
-    ],
-    "exit_rehearsal": [("score", (5, 4), (5, 4), False)],
+    "budget_alert": [("threshold", (14, 2), False), ("spent", (14, 2), False)],
+    "exit_rehearsal": [("score", (5, 4), False)],
 }
-
-
-def _type(size: tuple[int, int], as_text: bool) -> sa.String | sa.Numeric:  # type: ignore[type-arg]
-    return sa.String(size[0] + 2) if as_text else sa.Numeric(*size)
 
 
 def _change(upgrading: bool) -> None:
     on_sqlite = op.get_bind().dialect.name == "sqlite"
+    exact = sa.String(40) if on_sqlite else sa.Numeric()
     for table, columns in COLUMNS.items():
-        changed = [c for c in columns if on_sqlite or c[1] != c[2]]
-        if not changed:
-            continue
         with op.batch_alter_table(table, schema=None) as batch_op:
-            for column, before, after, nullable in changed:
-                old = _type(before, as_text=False)
-                new = _type(after, as_text=on_sqlite)
+            for column, (precision, scale), nullable in columns:
+                fixed = sa.Numeric(precision, scale)
                 batch_op.alter_column(
                     column,
-                    existing_type=old if upgrading else new,
-                    type_=new if upgrading else old,
+                    existing_type=fixed if upgrading else exact,
+                    type_=exact if upgrading else fixed,
                     existing_nullable=nullable,
                 )
 
