@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -239,11 +240,13 @@ async def settle_cap(
 
 def _briefing(request: CapRequest) -> str:
     """What the form says above its fields: the stop, the money, and the three ways on."""
+    show = partial(money, currency=request.currency)
     return (
         f"**{request.slug}** stopped before **{request.rung}** at the budget cap: "
         f"{request.rationale}.\n\n"
         f"| spent | {request.rung} forecast | needed | cap |\n|---|---|---|---|\n"
-        f"| {request.spent} | {request.forecast} | {request.needed} | {request.cap} |\n\n"
+        f"| {show(request.spent)} | {show(request.forecast)} | {show(request.needed)} "
+        f"| {show(request.cap)} |\n\n"
         "**raise-cap** needs `new_cap` of at least the amount needed, and a reason. "
         "**rescope** stops the ladder here and evaluates the rungs done. **exit** runs the "
         f"exit plan. The budget is the artifact `budget-{request.slug}`."

@@ -18,6 +18,7 @@ from models.approval import (
 from models.context import TrialContext
 from models.evaluation import check_mode, engagement_terms
 from models.keys import idempotency_key
+from models.money import money
 from models.override_index import expectation_area
 from models.phases import Phase
 from tasks.connection import ensure_vendor_limit
@@ -157,7 +158,8 @@ def _briefing(request: BudgetRequest) -> str:
         else "the engine leaves it to you"
     )
     rungs = "\n".join(
-        f"| {r.id} | {r.hours} | {r.cost} | {r.due_in_days} |" for r in request.totals.rungs
+        f"| {r.id} | {r.hours} | {money(r.cost, request.currency)} | {r.due_in_days} |"
+        for r in request.totals.rungs
     )
     return (
         f"**{request.slug}**: approve the pilot's budget? {advice}: {request.rationale}.\n\n"

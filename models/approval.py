@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 
 from pydantic import BaseModel
 
 from models.budget import LadderTotals, ladder_totals
 from models.errors import TrialsError
+from models.money import money
 from models.phases import Phase
 from models.plan import Plan
 
@@ -57,10 +59,11 @@ def approval_gate(engagement: int) -> str:
 def budget_request(slug: str, trial_id: int, plan: Plan) -> BudgetRequest:
     """The pilot's budget against its ladder; approve only what the plan's budget covers."""
     totals = ladder_totals(plan.pilot, plan.rate_card, plan.budget, plan.currency)
+    show = partial(money, currency=plan.currency)
     cost = (
-        f"the ladder costs {totals.cost} {plan.currency} for {totals.hours} h at the "
-        f"rate card, {totals.required} with contingency; estimate {totals.estimate}, "
-        f"cap {totals.cap}"
+        f"the ladder costs {show(totals.cost)} {plan.currency} for {totals.hours} h at the "
+        f"rate card, {show(totals.required)} with contingency; estimate "
+        f"{show(totals.estimate)}, cap {show(totals.cap)}"
     )
     if totals.covered and totals.estimate <= totals.cap:
         advice: Approval | None = Approval.APPROVE

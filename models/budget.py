@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from models.money import round_money
+from models.money import minor_unit, round_money
 from models.plan import Budget, Rung
 
 
@@ -154,7 +154,10 @@ def thresholds(engagement: int, estimate: Decimal, cap: Decimal, currency: str) 
         )
         for share in ESTIMATE_SHARES
     ]
-    marks.append(Threshold(key=f"e{engagement}:cap:{cap}", label="the cap", amount=cap))
+    # The key holds the cap at two places or the currency's, whichever is more, as the
+    # store kept it before migration 0007, so a cap announced then is not announced again.
+    key_cap = cap.quantize(Decimal(1).scaleb(-max(2, minor_unit(currency))))
+    marks.append(Threshold(key=f"e{engagement}:cap:{key_cap}", label="the cap", amount=cap))
     return sorted(marks, key=lambda mark: mark.amount)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import partial
 
 from pydantic import BaseModel
 
@@ -16,7 +17,7 @@ from models.budget import forecast_cost
 from models.context import TrialContext
 from models.errors import TrialsError
 from models.gates import over_cap
-from models.money import finer_than, fits, round_money
+from models.money import finer_than, fits, money, plain, round_money
 from models.phases import Phase
 
 WAITING_FOR_CAP = "decision at the budget cap"
@@ -59,11 +60,12 @@ class CapRequest(BaseModel):
     @property
     def rationale(self) -> str:
         """The stop and the advice, in one sentence."""
+        show = partial(money, currency=self.currency)
         return (
-            f"{self.rung}, forecast at {self.forecast} {self.currency} at the cost performance "
-            f"so far, on top of {self.spent} spent needs {self.needed}: over the cap "
-            f"{self.cap}. Rescope to judge the vendor on the rungs done, raise the cap to at "
-            f"least {self.needed} with a reason to climb on, or exit"
+            f"{self.rung}, forecast at {show(self.forecast)} {self.currency} at the cost "
+            f"performance so far, on top of {show(self.spent)} spent needs {show(self.needed)}: "
+            f"over the cap {show(self.cap)}. Rescope to judge the vendor on the rungs done, "
+            f"raise the cap to at least {show(self.needed)} with a reason to climb on, or exit"
         )
 
     def evidence(self, new_cap: Decimal | None = None) -> dict[str, object]:
@@ -102,13 +104,15 @@ def check_new_cap(request: CapRequest, choice: CapChoice, new_cap: str | Decimal
     if choice is not CapChoice.RAISE_CAP:
         if new_cap is not None:
             raise TrialsError(
-                f"--cap goes with raise-cap only; '{choice}' keeps the cap at {request.cap}."
+                f"--cap goes with raise-cap only; '{choice}' keeps the cap at "
+                f"{money(request.cap, request.currency)}."
             )
         return
     if new_cap is None:
         raise TrialsError(
-            f"raise-cap needs the new cap: add --cap AMOUNT, at least {request.needed} "
-            f"{request.currency} so that {request.rung} can start."
+            "raise-cap needs the new cap: add --cap AMOUNT, at least "
+            f"{plain(request.needed, request.currency)} {request.currency} so that "
+            f"{request.rung} can start."
         )
     try:
         amount = Decimal(str(new_cap))
@@ -120,8 +124,10 @@ def check_new_cap(request: CapRequest, choice: CapChoice, new_cap: str | Decimal
     if not amount.is_finite() or amount < request.needed:
         raise TrialsError(
             f"A cap of {new_cap} {request.currency} does not let {request.rung} start: it needs "
-            f"at least {request.needed} ({request.spent} spent plus the rung's forecast "
-            f"{request.forecast}). Raise it to that or more, or rescope, or exit."
+            f"at least {plain(request.needed, request.currency)} ("
+            f"{money(request.spent, request.currency)} spent plus the rung's forecast "
+            f"{money(request.forecast, request.currency)}). Raise it to that or more, or "
+            "rescope, or exit."
         )
 
 

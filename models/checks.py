@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
-from models.money import finer_than, fits, money
+from models.money import finer_than, fits, money, plain
 from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
 from models.vendor_address import vendor_address_findings
 
@@ -173,10 +173,12 @@ def _budget_cover(
         findings.append(
             error(
                 (*at, "budget", "estimate"),
-                f"the estimate {budget.estimate} does not cover the ladder: {totals.cost} for "
-                f"{totals.hours} h at the rate card, plus {totals.contingency} contingency, "
-                f"is {totals.required}",
-                f"raise the estimate to at least {totals.required}, or shrink the ladder",
+                f"the estimate {budget.estimate} does not cover the ladder: "
+                f"{money(totals.cost, currency)} for {totals.hours} h at the rate card, plus "
+                f"{money(totals.contingency, currency)} contingency, is "
+                f"{money(totals.required, currency)} {currency}",
+                f"raise the estimate to at least {plain(totals.required, currency)}, "
+                "or shrink the ladder",
             )
         )
     if budget.estimate > budget.cap:
@@ -205,7 +207,7 @@ def _small_first(
         findings.append(
             error(
                 (*at, "pilot", 0, "hours"),
-                f"the first rung '{first.id}' costs {first.cost}, more than "
+                f"the first rung '{first.id}' costs {money(first.cost, currency)}, more than "
                 f"{policy.first_rung_max_share:.0%} of the estimate ({money(limit, currency)})",
                 "start with a smaller, briefer project and let the vendor prove itself first",
             )

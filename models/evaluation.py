@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from models.budget import BudgetStatus, budget_status, rung_done
 from models.errors import PlanError, TransitionError, TrialsError
 from models.gates import Choice, Recommendation, recommend
+from models.money import money
 from models.override_index import (
     Override,
     OverrideIndex,
@@ -189,7 +190,9 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
     )
     schedule = schedule_variance(facts.rungs)
     days_late = sum((s.days_late for s in schedule), Decimal(0))
-    advice = recommend(card, facts.plan.gates, budget.forecast, facts.cap, facts.can_expand)
+    advice = recommend(
+        card, facts.plan.gates, budget.forecast, facts.cap, facts.can_expand, facts.currency
+    )
     index = override_index(
         facts.directives,
         facts.overrides,
@@ -229,8 +232,9 @@ def _context(
 ) -> list[str]:
     """The budget, schedule and overrides, in words, beside the score's reasons."""
     lines = [
-        f"forecast at completion {budget.forecast} {currency} against {budget.planned} planned "
-        f"(variance {budget.variance}, cap {cap})"
+        f"forecast at completion {money(budget.forecast, currency)} {currency} against "
+        f"{money(budget.planned, currency)} planned (variance {money(budget.variance, currency)}, "
+        f"cap {money(cap, currency)})"
     ]
     if budget.earned > 0 and budget.actual == 0:
         lines.append(

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from models.errors import TrialsError
+from models.money import money
 from models.plan import Gates
 from models.scoring import Scorecard
 
@@ -61,9 +62,17 @@ def over_cap(spent: Decimal, forecast: Decimal, cap: Decimal) -> str | None:
 
 
 def recommend(
-    card: Scorecard, gates: Gates, forecast: Decimal, cap: Decimal, has_expansion: bool
+    card: Scorecard,
+    gates: Gates,
+    forecast: Decimal,
+    cap: Decimal,
+    has_expansion: bool,
+    currency: str,
 ) -> Recommendation:
-    """Expand, extend or exit, from the score, the forecast against the cap, and the plan."""
+    """Expand, extend or exit, from the score, the forecast against the cap, and the plan.
+
+    `forecast` (estimate at completion) and `cap` are amounts in `currency`.
+    """
     score = card.score
     if score is None:
         return Recommendation(
@@ -83,7 +92,8 @@ def recommend(
         return Recommendation(choice=Choice.EXTEND, rationale=rationale)
     if forecast > cap:
         rationale.append(
-            f"but the forecast at completion {forecast} exceeds the cap {cap}: raise the cap "
+            f"but the forecast at completion {money(forecast, currency)} exceeds the cap "
+            f"{money(cap, currency)} {currency}: raise the cap "
             "with a reason, or rescope, to go on instead"
         )
         return Recommendation(choice=Choice.EXIT, rationale=rationale)

@@ -117,6 +117,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{round_money(amount, currency):,.{places}f}"
 
 
+def plain(amount: Decimal, currency: str) -> str:
+    """An amount as a person types it back: the currency's places, no separators (16064.45)."""
+    return str(round_money(amount, currency))
+
+
 class Money(BaseModel):
     """An amount in one currency; adding two currencies is an error."""
 

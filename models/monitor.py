@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel
 from models.approval import WAITING_FOR_APPROVAL
 from models.cap import WAITING_FOR_CAP
 from models.evaluation import WAITING_FOR_DECISION
+from models.money import money
 from models.phases import TERMINAL, Phase
 
 WAITING_FOR_A_PERSON = frozenset({WAITING_FOR_APPROVAL, WAITING_FOR_DECISION, WAITING_FOR_CAP})
@@ -135,8 +136,9 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
             Escalation(
                 key=f"over-cap:e{watch.engagement}",
                 concern=Concern.OVER_CAP,
-                message=f"{watch.slug} has spent {watch.spent} {watch.currency}, at or over its "
-                f"cap of {watch.cap}. No further rung starts; decide at the evaluation gate.",
+                message=f"{watch.slug} has spent {money(watch.spent, watch.currency)} "
+                f"{watch.currency}, at or over its cap of {money(watch.cap, watch.currency)}. "
+                "No further rung starts; decide at the evaluation gate.",
             )
         )
     return [e for e in found if e.key not in watch.raised]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only: no display, and no GUI toolkit to import
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 from models.budget import BudgetReport  # noqa: E402
+from models.money import money
 
 SIZE = (8.0, 4.5)  # inches, at 100 dpi: 800 × 450 pixels
 
@@ -35,7 +36,7 @@ def burn_chart(report: BudgetReport) -> bytes:
                 [actual[-1], float(report.status.forecast)],
                 linestyle=":",
                 color="#1f6feb",
-                label=f"forecast at completion {report.status.forecast}",
+                label=f"forecast at completion {money(report.status.forecast, report.currency)}",
             )
         for mark in report.marks:
             cap = mark.label == "the cap"
@@ -46,7 +47,7 @@ def burn_chart(report: BudgetReport) -> bytes:
                 linestyle="-" if cap else "-.",
             )
             axes.annotate(
-                f"{mark.label} {mark.amount}",
+                f"{mark.label} {money(mark.amount, report.currency)}",
                 (len(labels) - 1, float(mark.amount)),
                 xytext=(0, 3),
                 textcoords="offset points",

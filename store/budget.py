@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from models.budget import BudgetFacts, CostLine, InvoiceLine, Threshold, rung_done
 from models.cap import PHASE_AFTER_CAP, CapChoice, CapRequest, cap_request
 from models.errors import StoreError
+from models.money import money
 from models.phases import Phase
 from models.plan import Plan
 from models.tables import AuditEntry, BudgetAlert, CostEntry, PilotTask, Trial, utcnow
@@ -98,7 +99,8 @@ def record_alerts(
                 threshold=mark.amount,
                 spent=spent,
                 currency=currency,
-                message=f"spend {spent} {currency} reached {mark.label} ({mark.amount})",
+                message=f"spend {money(spent, currency)} {currency} reached {mark.label} "
+                f"({money(mark.amount, currency)})",
             )
         )
     return len(new)
@@ -141,7 +143,8 @@ def raise_cap(*, session: Session, slug: str, new_cap: Decimal, actor: str, reas
             trial_id=trial.id,
             actor=actor,
             action="cap_raised",
-            reason=f"cap {old} -> {new_cap} {trial.currency}: {reason}",
+            reason=f"cap {money(old, trial.currency)} -> {money(new_cap, trial.currency)} "
+            f"{trial.currency}: {reason}",
         )
     )
     session.expire(trial)
@@ -175,9 +178,14 @@ def apply_cap_decision(*, session: Session, slug: str, gate: str, rung_id: int, 
         return choice
     if Phase(trial.phase) is Phase.PILOTING:
         facts = decision.evidence
+        currency = str(facts["currency"])
+
+        def show(key: str) -> str:
+            return money(Decimal(str(facts[key])), currency)
+
         stop = (
-            f"over the cap {facts.get('cap')} ({facts.get('spent')} spent, the rung forecast "
-            f"at {facts.get('forecast')}): {choice} decided by {decision.decided_by}"
+            f"over the cap {show('cap')} {currency} ({show('spent')} spent, the rung forecast "
+            f"at {show('forecast')}): {choice} decided by {decision.decided_by}"
         )
         stop_rung(session=session, rung_id=rung_id, actor=actor, reasons=[stop])
     change_phase(session=session, slug=slug, to=PHASE_AFTER_CAP[choice], actor=actor, reason=why)

@@ -13,6 +13,7 @@ from models.errors import DuplicateError, StoreError
 from models.evaluation import PHASE_AFTER, engagement_terms, extension_key
 from models.gates import Choice
 from models.keys import idempotency_key
+from models.money import money
 from models.monitor import waiting_to_apply
 from models.plan import Plan
 from models.tables import AuditEntry, Decision, PilotTask, Trial, utcnow
@@ -163,7 +164,8 @@ def open_expansion(*, session: Session, slug: str, actor: str) -> str:
     terms = engagement_terms(_plan(trial), 2)
     note = (
         f"engagement 2 opened: {terms.title}; {len(terms.ladder)} rungs, budget "
-        f"{terms.budget.estimate} {trial.currency} (cap {terms.budget.cap}); the exit plan "
+        f"{money(terms.budget.estimate, trial.currency)} {trial.currency} "
+        f"(cap {money(terms.budget.cap, trial.currency)}); the exit plan "
         "carries forward"
     )
     opened = session.execute(

@@ -36,7 +36,7 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
     assert "closed (engagement 1)" in lines["poor"] and "exit" in lines["poor"]
     assert "│ 1/3 " in lines["poor"]
     assert "closed (engagement 1)" in lines["overrunner"] and "│ 2/3 " in lines["overrunner"]
-    assert "at rung-3: over the cap 15500.00 (" in lines["overrunner"]
+    assert "at rung-3: over the cap 15,500.00 USD (" in lines["overrunner"]
 
     # What the demo leaves behind can be budgeted and reported, each trial.
     slugs = [line.split("│")[2].strip() for line in lines.values() if "demo-" in line]

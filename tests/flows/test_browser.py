@@ -264,7 +264,7 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
 
     # The forms showed the engine's advice, prefilled; the person's answers were recorded.
     assert budget["choice"] == "approve"
-    assert "rung-3" in budget["text"] and "8050.00" in budget["text"]  # the ladder's cost
+    assert "rung-3" in budget["text"] and "8,050.00" in budget["text"]  # the ladder's cost
     assert "the estimate covers the ladder under the cap" in budget["reason"]
     assert evaluation["choice"] == "expand"
     assert evaluation["reason"]  # the recommendation's rationale

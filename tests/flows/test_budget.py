@@ -109,7 +109,7 @@ async def test_the_overrunner_stops_at_the_cap_then_climbs_on_a_raised_cap(
     with read_session(settings) as session:
         raised = session.exec(select(AuditEntry).where(AuditEntry.action == "cap_raised")).one()
         alerts = session.exec(select(BudgetAlert).order_by(col(BudgetAlert.id))).all()
-    assert raised.reason.startswith("cap 15500.00 -> 16500")
+    assert raised.reason.startswith("cap 15,500.00 -> 16,500.00 USD: ")
     # rung 3 took the spend past 50%, 80% and 100% of the estimate, not the raised cap
     assert [a.key for a in alerts] == ["e1:estimate:50", "e1:estimate:80", "e1:estimate:100"]
     assert all(a.emitted_at is not None for a in alerts)

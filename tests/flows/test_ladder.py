@@ -74,7 +74,7 @@ async def test_an_overrunner_hits_the_budget_gate(
     assert rungs[2].vendor_ref is None  # the rung the cap forbids never reaches the vendor
     with read_session(settings) as session:
         stop = session.exec(select(AuditEntry).where(AuditEntry.action == "ladder_stopped")).one()
-    assert stop.reason.startswith("at rung-3: over the cap 15500.00 (")
+    assert stop.reason.startswith("at rung-3: over the cap 15,500.00 USD (")
     assert stop.reason.endswith("): rescope decided by policy")
 
 

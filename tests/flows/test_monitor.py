@@ -83,9 +83,9 @@ async def test_the_monitor_leaves_a_trial_waiting_for_a_person_alone_until_they_
         "budget approval at onboarding (advice: approve), "
     )
     assert asked == [
-        "budget-approval:e1: advice approve: the ladder costs 11360.00 USD for 112 h at the "
-        "rate card, 13064.00 with contingency; estimate 13500, cap 15500: the estimate covers "
-        "the ladder under the cap"
+        "budget-approval:e1: advice approve: the ladder costs 11,360.00 USD for 112 h at the "
+        "rate card, 13,064.00 with contingency; estimate 13,500.00, cap 15,500.00: the estimate "
+        "covers the ladder under the cap"
     ]
 
     # Decided with no run waiting at the gate: the trial now waits for a run, not a person,

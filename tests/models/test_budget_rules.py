@@ -26,12 +26,12 @@ def test_thresholds_are_shares_of_the_estimate_and_the_cap_in_force() -> None:
         ("e1:estimate:50", D("6750.00")),
         ("e1:estimate:80", D("10800.00")),
         ("e1:estimate:100", D("13500.00")),
-        ("e1:cap:15500", D(15500)),
+        ("e1:cap:15500.00", D(15500)),
     ]
     assert [m.key for m in crossed(marks, D("10800.00"))] == ["e1:estimate:50", "e1:estimate:80"]
     assert crossed(marks, D("6749.99")) == []
     raised = thresholds(1, D(13500), D(17000), "USD")
-    assert raised[-1].key == "e1:cap:17000"  # a raised cap is a threshold of its own
+    assert raised[-1].key == "e1:cap:17000.00"  # a raised cap is a threshold of its own
 
 
 def test_a_line_at_a_rate_off_the_card_is_flagged() -> None:

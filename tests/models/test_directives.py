@@ -156,7 +156,7 @@ def test_misses_that_follow_overrides_turn_an_exit_into_an_extension() -> None:
     ]
     measured = {"first_response": D(45), "reopen_rate": D(45), "resolution_time": D(20)}
     card, index = index_for(measured, overrides, directives=2)
-    advice = recommend(card, GATES, D(1000), D(2000), has_expansion=True)
+    advice = recommend(card, GATES, D(1000), D(2000), has_expansion=True, currency="USD")
     assert advice.choice is Choice.EXIT  # 2 of 7 met
     tempered = temper(advice, card, index, GATES)
     assert tempered.choice is Choice.EXTEND
@@ -173,7 +173,9 @@ def test_an_exit_the_budget_forces_too_is_not_softened() -> None:
     ]
     measured = {"first_response": D(45), "reopen_rate": D(45), "resolution_time": D(20)}
     card, index = index_for(measured, overrides, directives=2)
-    advice = recommend(card, GATES, D(3000), D(2000), has_expansion=True)  # over the cap
+    advice = recommend(
+        card, GATES, D(3000), D(2000), has_expansion=True, currency="USD"
+    )  # over the cap
     tempered = temper(advice, card, index, GATES, over_budget=True)
     assert tempered.choice is Choice.EXIT
     assert any("follows the client's overrides" in line for line in tempered.rationale)
@@ -183,7 +185,9 @@ def test_the_vendors_own_misses_still_lead_to_exit() -> None:
     overrides = [override("staffing", 1, Outcome.ACCEPTED)]
     measured = {"first_response": D(45), "reopen_rate": D(45), "resolution_time": D(45)}
     card, index = index_for(measured, overrides, directives=1)
-    tempered = temper(recommend(card, GATES, D(1000), D(2000), True), card, index, GATES)
+    tempered = temper(
+        recommend(card, GATES, D(1000), D(2000), True, currency="USD"), card, index, GATES
+    )
     assert tempered.choice is Choice.EXIT  # without first-response: 0 of 4 still met
     assert any("follows the client's overrides" in line for line in tempered.rationale)
 

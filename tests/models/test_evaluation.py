@@ -92,16 +92,26 @@ def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
             TODAY,
         )
 
-    assert recommend(card(20, 12), GATES, D(9000), D(14000), True).choice is Choice.EXPAND
-    assert recommend(card(20, 3), GATES, D(9000), D(14000), True).choice is Choice.EXTEND
-    exit_ = recommend(card(60, 3), GATES, D(9000), D(14000), True)
+    assert (
+        recommend(card(20, 12), GATES, D(9000), D(14000), True, currency="USD").choice
+        is Choice.EXPAND
+    )
+    assert (
+        recommend(card(20, 3), GATES, D(9000), D(14000), True, currency="USD").choice
+        is Choice.EXTEND
+    )
+    exit_ = recommend(card(60, 3), GATES, D(9000), D(14000), True, currency="USD")
     assert exit_.choice is Choice.EXIT
     assert exit_.rationale[0] == "weighted score 0% (expand at 80%, exit below 60%)"
-    over = recommend(card(20, 12), GATES, D(15000), D(14000), True)
+    over = recommend(card(20, 12), GATES, D(15000), D(14000), True, currency="USD")
     assert (
-        over.choice is Choice.EXIT and "exceeds the cap 14000: raise the cap" in over.rationale[-1]
+        over.choice is Choice.EXIT
+        and "exceeds the cap 14,000.00 USD: raise the cap" in over.rationale[-1]
     )
-    assert recommend(card(20, 12), GATES, D(9000), D(14000), False).choice is Choice.EXTEND
+    assert (
+        recommend(card(20, 12), GATES, D(9000), D(14000), False, currency="USD").choice
+        is Choice.EXTEND
+    )
 
 
 def test_the_forecast_scales_the_remaining_work_by_cost_performance() -> None:

@@ -88,7 +88,8 @@ def test_the_estimate_must_cover_the_ladder_and_contingency(write_plan) -> None:
     finding = the_error(path)
     assert finding.field == "budget.estimate"
     assert finding.line == line_of(path, "estimate: 11000")
-    assert "10900.00" in finding.message and "1635.00" in finding.message
+    assert "10,900.00" in finding.message and "1,635.00" in finding.message
+    assert "at least 12535.00," in finding.fix  # as the person types it back
     assert "at least 12535.00" in finding.fix
 
 
