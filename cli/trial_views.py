@@ -10,6 +10,7 @@ from rich.text import Text
 
 from cli.render import console
 from models.money import money
+from models.names import readable_slug
 from store.listing import TrialPage
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ def trial_panels(detail: TrialDetail) -> None:
             f", engagement {t.engagement}",
         )
     )
+    path = f"/webhooks/{readable_slug(detail.vendor.name)}"
+    out.print(f"webhooks: the vendor signs and sends them to {path}")
     out.print(
         f"budget: estimate {money(t.budget_estimate, t.currency)} {t.currency}, contingency "
         f"{t.budget_contingency:.0%}, cap {money(t.budget_cap, t.currency)}"

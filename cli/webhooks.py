@@ -42,5 +42,8 @@ def webhooks(
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it lets Prefect's
     # exit hooks send the queued events and stop a temporary server instead of orphaning it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(SIGTERM_EXIT))
-    typer.echo(f"Receiving signed webhooks at http://{host}:{port}/webhooks/VENDOR; Ctrl+C stops.")
+    typer.echo(
+        f"Receiving signed webhooks at http://{host}:{port}/webhooks/VENDOR, VENDOR being the "
+        "vendor's name as `trials show TRIAL` prints it; Ctrl+C stops."
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

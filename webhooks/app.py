@@ -18,7 +18,12 @@ from webhooks.verify import verifier, verify
 
 router = APIRouter()
 VendorName = Annotated[
-    str, Path(min_length=1, max_length=200, description="The sending vendor, as recorded.")
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="The sending vendor: its name as a slug, as `trials show` prints it.",
+    ),
 ]
 RawBody = Annotated[bytes, Depends(capped_body)]
 
@@ -46,8 +51,10 @@ def _settings(request: Request) -> Settings:
         200: {"model": Receipt, "description": "A duplicate: recorded before, not again."},
         400: _problem("The body is not UTF-8 JSON matching WebhookEvent."),
         401: _problem("Signature headers missing or wrong, or the timestamp is stale."),
+        404: _problem("No stored trial has this vendor; nothing is recorded."),
         409: _problem("The webhook-id was recorded with a different body."),
         413: _problem("The body is too large."),
+        422: _problem("The event's trial is not one of this vendor's trials; not recorded."),
         503: _problem("No webhook secret is configured, or the store is down."),
     },
 )

@@ -57,3 +57,19 @@ class ReplayedId(WebhookError):
     status = 409
     slug = "replayed-id"
     title = "The webhook-id was already used for another message"
+
+
+class UnknownVendor(WebhookError):
+    """The path names no vendor of any stored trial."""
+
+    status = 404
+    slug = "unknown-vendor"
+    title = "No trial has this vendor"
+
+
+class UnknownTrial(WebhookError):
+    """The event names a trial that is not this vendor's."""
+
+    status = 422
+    slug = "unknown-trial"
+    title = "The event's trial is not one of this vendor's trials"

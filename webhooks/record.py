@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from config import Settings
-from models.tables import WebhookEvent, utcnow
+from models.names import readable_slug
+from models.tables import Trial, Vendor, WebhookEvent, utcnow
 from store.db import read_session, write_session
 from vendor.contract import WebhookEvent as WebhookBody
 from webhooks.body import occurred_utc
 from webhooks.directives import apply_answer
-from webhooks.errors import ReplayedId
+from webhooks.errors import ReplayedId, UnknownTrial, UnknownVendor
 from webhooks.verify import Delivery
 
 
@@ -44,10 +45,17 @@ def mark_announced(*, settings: Settings, webhook_id: str) -> None:
 def record_delivery(
     *, settings: Settings, vendor: str, delivery: Delivery, event: WebhookBody
 ) -> Outcome:
-    """Insert the delivery once; its id again is a duplicate with the same body, else a replay."""
+    """Insert the delivery once; its id again is a duplicate with the same body, else a replay.
+
+    `vendor` is the path's vendor: the stored vendor's name as a slug (models.names), as
+    `trials show` prints it. Raises UnknownVendor (404) when no stored vendor has it, and
+    UnknownTrial (422) when the event's trial is not that vendor's; neither is recorded.
+    Raises ReplayedId (409) for a webhook-id recorded with another body or vendor.
+    """
     row = _row(vendor=vendor, delivery=delivery, event=event)
     try:
         with write_session(settings) as session:
+            _check_sender(session=session, vendor=vendor, trial=event.trial)
             seen = _seen(session=session, webhook_id=row.webhook_id)
             if seen is None:
                 session.add(row)
@@ -82,6 +90,26 @@ def _row(*, vendor: str, delivery: Delivery, event: WebhookBody) -> WebhookEvent
         occurred_at=occurred_utc(event),
         received_at=utcnow(),
     )
+
+
+def _check_sender(*, session: Session, vendor: str, trial: str) -> None:
+    vendors = {
+        readable_slug(name): vendor_id
+        for vendor_id, name in session.exec(select(Vendor.id, Vendor.name))
+    }
+    if vendor not in vendors:
+        raise UnknownVendor(
+            f"No stored trial has the vendor {vendor!r}, so the delivery is not recorded. "
+            "Send it to /webhooks/<vendor>, the vendor's name as `trials show` prints it "
+            "beside 'webhooks', or create the trial first."
+        )
+    owner = session.exec(select(Trial.vendor_id).where(Trial.slug == trial)).first()
+    if owner != vendors[vendor]:
+        raise UnknownTrial(
+            f"The event names the trial {trial!r}, which is not a trial of the vendor {vendor!r}, "
+            "so the delivery is not recorded. Send each trial's events with its own slug, "
+            "to the vendor that runs it."
+        )
 
 
 def _seen(*, session: Session, webhook_id: str) -> tuple[str, str, datetime | None] | None:

@@ -75,6 +75,7 @@ def test_create_list_show(settings: Settings) -> None:
     assert detail["audit"][0]["action"] == "created" and detail["audit"][0]["actor"] == "tester"
     human = runner.invoke(app, ["show", "acme-helpdesk-2026q4"]).stdout
     assert "Pilot ladder" in human and "knowledge_transfer" in human
+    assert "webhooks: the vendor signs and sends them to /webhooks/acme-managed-services" in human
 
 
 def test_create_refuses_a_duplicate_in_one_paragraph(settings: Settings) -> None:

@@ -67,7 +67,7 @@ async def test_the_vendors_answer_arrives_by_signed_webhook(
     with serving(create_app(hooks)) as receiver:
         slug = stored_trial(
             seconds_per_day=0.5,
-            webhook_url=f"{receiver}/webhooks/acme",
+            webhook_url=f"{receiver}/webhooks/acme-managed-services",  # the vendor, as a slug
             webhook_secret=SECRET,
         )
         await give(slug, "Use Jira Service Management", "tooling", "group standard")
@@ -148,7 +148,7 @@ async def test_an_override_heavy_trial_shows_the_index_and_is_not_blamed_on_the_
     assert "| tooling | 1 | 0 | 1 | 0 | - |" in markdown
     # The latest evaluation comes after the extension: the extra rung takes the forecast
     # over the cap, and an exit the budget forces is not softened by the overrides.
-    assert "Recommendation: **exit**" in markdown and "cap 15500.00)" in markdown
+    assert "Recommendation: **exit**" in markdown and "cap 15,500.00)" in markdown
     assert "not the vendor's own choices" in markdown
 
     # The trial report lists every directive with its answer, and the override index.

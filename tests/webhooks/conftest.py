@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,11 +30,15 @@ from pydantic import SecretStr
 from standardwebhooks import Webhook
 
 from config import Settings
+from planfile import load_plan, require_valid
+from store.db import write_session
+from store.trials import create_trial
+from tests.conftest import VALID_PLAN
 from webhooks.app import create_app
 from webhooks.events import event_id
 
 SECRET = "whsec_" + base64.b64encode(b"vendor-trials-webhook-test-key!!").decode()
-VENDOR = "acme"
+VENDOR = "desk-co"  # the vendor of VALID_PLAN, "Desk Co", as a slug
 TRIAL = "pilot-desk"
 Emitted = Callable[[], list[Event]]
 
@@ -57,9 +62,21 @@ def emitted(prefect_api: None) -> Iterator[Emitted]:
 
 
 @pytest.fixture
-def hook_settings(settings: Settings) -> Settings:
-    """The test's settings, with the shared webhook secret."""
+def hook_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The test's settings, with the shared webhook secret, and VALID_PLAN's trial stored:
+    the receiver records deliveries only from a stored trial's vendor."""
+    store_plan(settings, tmp_path)
     return settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
+
+
+def store_plan(settings: Settings, folder: Path, text: str = VALID_PLAN) -> None:
+    """Store a plan's trial, and its vendor, as `trials create` does."""
+    path = folder / f"plan-{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(text, encoding="utf-8")
+    with write_session(settings) as session:
+        create_trial(
+            session=session, plan=require_valid(load_plan(path, settings.policy)), actor="t"
+        )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from cli.webhooks import SIGTERM_EXIT
 from config import Settings
 from models.tables import WebhookEvent
 from store.db import read_session
-from tests.webhooks.conftest import SECRET, VENDOR, event_body, read_back, signed
+from tests.webhooks.conftest import SECRET, VENDOR, event_body, read_back, signed, store_plan
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,9 @@ def test_without_a_secret_the_command_refuses_to_start(
     assert "Traceback" not in result.output
 
 
-def test_the_command_migrates_a_new_store_and_records_a_delivery(tmp_path: Path) -> None:
+def test_the_command_migrates_a_new_store_and_records_a_known_vendors_delivery(
+    tmp_path: Path,
+) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"  # no tables yet: the command creates them
     port = free_port()
     env = {
@@ -55,14 +57,19 @@ def test_the_command_migrates_a_new_store_and_records_a_delivery(tmp_path: Path)
         try:
             body = event_body()
             endpoint = f"http://127.0.0.1:{port}/webhooks/{VENDOR}"
-            response = post_when_up(endpoint, body, server, webhook_id="msg_cli")
+            unknown = post_when_up(endpoint, body, server, webhook_id="msg_cli")
+            store_plan(Settings(database_url=url), tmp_path)  # the store the command made
+            response = httpx.post(
+                endpoint, content=body, headers=signed(body, webhook_id="msg_cli")
+            )
         finally:
             server.terminate()
         output = server.communicate(timeout=10)[0]
 
+    assert unknown.status_code == 404, output  # no trial of this vendor yet: not recorded
     assert response.status_code == 202, output
     assert server.returncode == SIGTERM_EXIT, output  # a clean exit: Prefect's hooks ran
-    assert f"Receiving signed webhooks at http://127.0.0.1:{port}/webhooks/VENDOR" in output
+    assert f"Receiving signed webhooks at http://127.0.0.1:{port}/webhooks/VENDOR, VENDOR" in output
     assert "Warning" not in output
     with read_session(Settings(database_url=url)) as session:
         assert len(session.exec(select(WebhookEvent)).all()) == 1

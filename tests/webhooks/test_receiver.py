@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,16 @@ import webhooks.app
 from config import Settings
 from models.tables import WebhookEvent
 from store.db import read_session
-from tests.webhooks.conftest import TRIAL, VENDOR, Emitted, event_body, serving, signed
+from tests.conftest import VALID_PLAN
+from tests.webhooks.conftest import (
+    TRIAL,
+    VENDOR,
+    Emitted,
+    event_body,
+    serving,
+    signed,
+    store_plan,
+)
 from webhooks.app import create_app
 from webhooks.events import event_id
 
@@ -27,14 +37,16 @@ def rows(settings: Settings) -> list[WebhookEvent]:
         return list(session.exec(select(WebhookEvent)))
 
 
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, slug: str, instance: str = URL
+) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem: dict[str, Any] = response.json()
     assert problem["type"] == f"tag:vendor-trials,2026:webhooks/{slug}"
     assert problem["status"] == status
     assert problem["title"] and problem["detail"]
-    assert problem["instance"] == URL
+    assert problem["instance"] == instance
     assert "Traceback" not in response.text
     return problem
 
@@ -153,18 +165,56 @@ def test_the_same_id_with_another_body_is_a_replay(
 
 
 def test_the_same_id_from_another_vendor_is_a_replay(
-    receiver: httpx.Client, hook_settings: Settings
+    receiver: httpx.Client, hook_settings: Settings, tmp_path: Path
 ) -> None:
+    other_plan = VALID_PLAN.replace("trial: pilot-desk", "trial: other-desk").replace(
+        "name: Desk Co", "name: Other Co"
+    )
+    store_plan(hook_settings, tmp_path, other_plan)
     body = event_body()
     receiver.post(URL, content=body, headers=signed(body, webhook_id="msg_1"))
 
+    theirs = event_body(trial="other-desk")
     response = receiver.post(
-        "/webhooks/other", content=body, headers=signed(body, webhook_id="msg_1")
+        "/webhooks/other-co", content=theirs, headers=signed(theirs, webhook_id="msg_1")
     )
 
     assert response.status_code == 409
     assert "another vendor" in response.json()["detail"]
     assert [row.vendor for row in rows(hook_settings)] == [VENDOR]
+
+
+@pytest.mark.parametrize(
+    ("path", "trial", "status", "kind", "said"),
+    [
+        (
+            "/webhooks/nobody",
+            TRIAL,
+            404,
+            "unknown-vendor",
+            "No stored trial has the vendor 'nobody'",
+        ),
+        ("/webhooks/Desk%20Co", TRIAL, 404, "unknown-vendor", "the vendor's name as `trials show`"),
+        ("/webhooks/%E6%A0%AA", TRIAL, 404, "unknown-vendor", "No stored trial has the vendor"),
+        (URL, "someone-elses-trial", 422, "unknown-trial", "not a trial of the vendor 'desk-co'"),
+    ],
+)
+def test_a_delivery_from_an_unknown_vendor_or_for_another_trial_is_refused_and_not_recorded(
+    receiver: httpx.Client,
+    hook_settings: Settings,
+    emitted: Emitted,
+    path: str,
+    trial: str,
+    status: int,
+    kind: str,
+    said: str,
+) -> None:
+    body = event_body(trial=trial)
+    response = receiver.post(path, content=body, headers=signed(body))
+
+    problem = assert_problem(response, status, kind, instance=httpx.URL(path).path)
+    assert said in problem["detail"]
+    assert rows(hook_settings) == [] and emitted() == []
 
 
 def test_a_bad_signature_is_refused(receiver: httpx.Client, hook_settings: Settings) -> None:
