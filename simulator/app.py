@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from simulator.config import SimulatorConfig
-from simulator.errors import install_problem_handlers
+from simulator.errors import declare_implicit_answers, install_problem_handlers
 from simulator.faults import FaultMiddleware
 from simulator.routes import account, admin, handover, trials, work
 from simulator.runtime import Simulator
@@ -63,12 +63,14 @@ def create_app(config: SimulatorConfig | None = None) -> FastAPI:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, plus the Problem schema that problem+json answers refer to."""
+    """FastAPI's document, plus the Problem schema that problem+json answers refer to, and
+    the answers every operation can get from its path parameters and body."""
     if app.openapi_schema is None:
         document = get_openapi(
             title=TITLE, version=VERSION, description=DESCRIPTION, routes=app.routes
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        declare_implicit_answers(document)
         app.openapi_schema = document
     return app.openapi_schema

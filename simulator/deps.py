@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from simulator.errors import IDEMPOTENCY_HEADER, ProblemError
+from simulator.examples import TRIAL
 from simulator.runtime import Simulator
 
 KEY_HELP = "The same key on every retry of one request; the effect happens at most once."
@@ -42,6 +43,22 @@ def require_token(
         )
 
 
+def require_json_body(request: Request) -> None:
+    """Refuse a body sent as anything but JSON, on operations that take one."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return
+    content_type = request.headers.get("content-type")
+    if content_type and not is_json(content_type):
+        raise ProblemError(415, f"The body was sent as {content_type!r}: send application/json.")
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a Content-Type names JSON, as FastAPI reads it: application/json or +json."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 def current_time(sim: SimDep) -> datetime:
     """The simulated time now, with the world brought up to it."""
     return sim.now()
@@ -54,7 +71,9 @@ IdempotencyKey = Annotated[
 RequiredIdempotencyKey = Annotated[
     str, Header(alias=IDEMPOTENCY_HEADER, min_length=1, max_length=200, description=KEY_HELP)
 ]
-TrialName = Annotated[str, Path(min_length=1, max_length=200, description="The trial's slug.")]
+TrialName = Annotated[
+    str, Path(min_length=1, max_length=200, description="The trial's slug.", examples=[TRIAL])
+]
 
 
 def mark_replayed(response: Response) -> None:

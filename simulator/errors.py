@@ -16,13 +16,18 @@ from vendor.contract import Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+UNREADABLE_BODY = "The body could not be read as JSON: send it as UTF-8 JSON."
 
 _WHEN = {
     400: "The request lacks something the operation needs, such as an Idempotency-Key.",
     401: "The bearer token is missing or wrong.",
-    404: "No such resource.",
+    404: "No such resource; a path parameter holding `/` names none.",
     409: "The resource is not in a state that allows this yet.",
-    422: "The request is invalid, or reuses an Idempotency-Key with a different body.",
+    415: "The body is not sent as JSON: send `Content-Type: application/json`.",
+    422: (
+        "The request is invalid, its body is not UTF-8 JSON, or it reuses an "
+        "Idempotency-Key with a different body."
+    ),
     429: "Too many requests; retry after the Retry-After seconds.",
     503: "The vendor is unavailable; retry later.",
 }
@@ -75,6 +80,32 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return declared
 
 
+def declare_implicit_answers(document: dict[str, Any]) -> None:
+    """Declare the answers an operation gets from its shape rather than from its code.
+
+    Any path parameter can name nothing, or hold a `/` that no route matches (404); any
+    body can be sent as another media type (415).
+    """
+    for operation in _operations(document):
+        implicit = []
+        if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+            implicit.append(404)
+        if "requestBody" in operation:
+            implicit.append(415)
+        for status, entry in problem_responses(*implicit).items():
+            operation["responses"].setdefault(str(status), entry)
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    return [
+        operation
+        for path_item in document.get("paths", {}).values()
+        for method, operation in path_item.items()
+        if method in methods
+    ]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error, including FastAPI's own, with problem+json."""
     app.add_exception_handler(ProblemError, _on_problem)
@@ -90,6 +121,10 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (bytes that are not UTF-8, JSON nested
+        # past Python's recursion limit): answered as invalid JSON is, with a 422.
+        return problem_response(422, UNREADABLE_BODY, request.url.path)
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
     headers = dict(exc.headers or {})
     if exc.status_code == 405:

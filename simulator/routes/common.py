@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from simulator.deps import current_time, require_token
+from simulator.deps import current_time, require_json_body, require_token
 from simulator.errors import problem_responses
 
 OCTET_STREAM = "application/octet-stream"
@@ -26,11 +26,12 @@ class OctetStream(Response):
 
 
 def api_router(tag: str) -> APIRouter:
-    """A /v1 router: routes need the token, see an up-to-date world, may be throttled."""
+    """A /v1 router: routes need the token and JSON bodies, see an up-to-date world, may be
+    throttled."""
     return APIRouter(
         prefix="/v1",
         tags=[tag],
-        dependencies=[Depends(require_token), Depends(current_time)],
+        dependencies=[Depends(require_token), Depends(require_json_body), Depends(current_time)],
         responses=problem_responses(401, 422, 429, 503),
     )
 

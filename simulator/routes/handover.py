@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Request, Response
 
-from simulator import exits
+from simulator import examples, exits
 from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
 from simulator.errors import problem_responses
 from simulator.ledger import EffectKind
@@ -63,7 +65,7 @@ async def revoke_access_grant(
 )
 async def request_export(
     trial: TrialName,
-    wanted: ExportRequest,
+    wanted: Annotated[ExportRequest, examples.EXPORT],
     sim: SimDep,
     now: Now,
     request: Request,
@@ -90,7 +92,7 @@ async def request_export(
     responses=problem_responses(409),
 )
 async def dry_run_export(
-    trial: TrialName, wanted: ExportRequest, sim: SimDep, now: Now
+    trial: TrialName, wanted: Annotated[ExportRequest, examples.EXPORT], sim: SimDep, now: Now
 ) -> ExportCheck:
     """Check an export request without making it: nothing is prepared, created or recorded,
     so it needs no Idempotency-Key. 409 when the vendor will not confirm an export now."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Request, Response
 
+from simulator import examples
 from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
 from simulator.errors import problem_responses
 from simulator.ledger import EffectKind
@@ -26,7 +29,7 @@ router = api_router("trials")
 @router.post("/trials/{trial}/expectations/ack", response_model=Ack)
 async def acknowledge(
     trial: TrialName,
-    terms: AckRequest,
+    terms: Annotated[AckRequest, examples.ACK],
     sim: SimDep,
     now: Now,
     request: Request,
@@ -72,7 +75,7 @@ async def list_invoices(trial: TrialName, sim: SimDep, now: Now) -> Page[Invoice
 )
 async def give_directive(
     trial: TrialName,
-    directive: DirectiveCreate,
+    directive: Annotated[DirectiveCreate, examples.DIRECTIVE],
     sim: SimDep,
     now: Now,
     request: Request,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
+from simulator import examples
 from simulator.deps import Now, RequiredIdempotencyKey, SimDep, mark_replayed
 from simulator.errors import problem_responses
 from simulator.ledger import EffectKind
@@ -23,7 +24,7 @@ router = api_router("work")
     responses={**replay(WorkItem, "work item"), **problem_responses(400)},
 )
 async def create_work_item(
-    order: WorkItemCreate,
+    order: Annotated[WorkItemCreate, examples.WORK_ITEM],
     key: RequiredIdempotencyKey,
     sim: SimDep,
     now: Now,
