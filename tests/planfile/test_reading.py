@@ -57,6 +57,27 @@ def hostile_files(folder: Path) -> dict[str, Path]:
         "too-large": VALID_PLAN.encode() + b"# padding\n" * (MAX_PLAN_BYTES // 10),
         "empty": b"",
         "a-list": b"- trial: x\n",
+        # Numbers, money, names and addresses as people write them (their own kinds).
+        "contingency-15-percent": VALID_PLAN.replace(
+            "contingency: 0.15", "contingency: 15%"
+        ).encode(),
+        "estimate-with-separators": VALID_PLAN.replace(
+            "estimate: 12600", 'estimate: "$12,600"'
+        ).encode(),
+        "rate-finer-than-the-currency": VALID_PLAN.replace(
+            "engineer: 100", "engineer: 100.125"
+        ).encode(),
+        "currency-not-iso-4217": VALID_PLAN.replace("currency: USD", "currency: ABC").encode(),
+        "currency-gold": VALID_PLAN.replace("currency: USD", "currency: XAU").encode(),
+        "hours-finer-than-kept": VALID_PLAN.replace(
+            "      engineer: 8\n", "      engineer: 8.125\n"
+        ).encode(),
+        "metadata-service-address": VALID_PLAN.replace(
+            "http://127.0.0.1:8765", "http://169.254.169.254/latest"
+        ).encode(),
+        "vendor-named-in-symbols-only": VALID_PLAN.replace("name: Desk Co", 'name: "—"')
+        .replace("engineer: 100", "engineer: 100.001")
+        .encode(),
     }
     folder.mkdir(exist_ok=True)
     for name, data in texts.items():
@@ -87,7 +108,7 @@ def refused_in_bounds(argv: list[str]) -> str:
 def test_hostile_files_are_refused_quickly_and_nothing_is_stored(
     command: str, settings: Settings, tmp_path: Path
 ) -> None:
-    for path in hostile_files(tmp_path / "hostile").values():
+    for path in [*hostile_files(tmp_path / "hostile").values(), Path("/dev/zero")]:
         refused_in_bounds([command, str(path)])
     with read_session(settings) as session:
         assert session.exec(select(Trial)).all() == []
