@@ -40,7 +40,7 @@ def render(report: TrialReport) -> RenderedReport:
     inline = "data:image/png;base64," + base64.b64encode(chart).decode()
     body = MarkdownIt("commonmark", {"html": False}).enable("table")
     page = (
-        _env()
+        _env(report.currency)
         .get_template("report.html.j2")
         .render(
             title=f"{report.title}: trial report",

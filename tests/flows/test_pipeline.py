@@ -84,7 +84,7 @@ async def test_an_overrunner_stops_at_the_budget_gate(
     assert rungs == ["accepted", "accepted", "stopped"] and choices == ["exit"]
     with read_session(settings) as session:
         reasons = session.exec(select(Decision.reason)).all()
-    assert any("over the cap 15500" in reason for reason in reasons)  # the cap gate's
+    assert any("over the cap 15,500.00." in reason for reason in reasons), reasons  # the cap gate's
     assert any("exceeds the cap" in reason for reason in reasons)  # the evaluation's
 
 
