@@ -156,7 +156,9 @@ class Measurement(SQLModel, table=True):
     expectation_id: int = Field(foreign_key="expectation.id", index=True)
     pilot_task_id: int | None = Field(default=None, foreign_key="pilot_task.id")
     value: Decimal = _decimal(4)
-    source: str = Field(max_length=20)
+    source: str = Field(max_length=20)  # where this value came from (models.evidence)
+    produced_by: str = Field(default="", max_length=200)  # the vendor, reviewer or archive
+    evidence_json: str = Field(default="{}", sa_type=Text)  # models.evidence.Evidence
     idempotency_key: str = Field(max_length=200, unique=True)
     measured_at: datetime = _when(default_factory=utcnow)
 
@@ -213,6 +215,9 @@ class Decision(SQLModel, table=True):
     decided_by: str = Field(max_length=200)
     decided_at: datetime = _when(default_factory=utcnow)
     evidence_json: str = Field(default="{}", sa_type=Text)
+    # The value the decision sets, typed: a raised cap (in the trial's currency) or a
+    # reviewed value (in the expectation's unit); None for a plain choice.
+    value: Decimal | None = _decimal(4, default=None)
 
 
 class ExitStep(SQLModel, table=True):

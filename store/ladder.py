@@ -8,6 +8,8 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from models.evidence import Evidence
+from models.plan import Source
 from models.tables import AuditEntry, CostEntry, Expectation, Measurement, PilotTask, utcnow
 from vendor.contract import Invoice, Metric, TimesheetLine
 
@@ -89,9 +91,20 @@ def stop_rung(*, session: Session, rung_id: int, actor: str, reasons: list[str])
 
 
 def record_measurements(
-    *, session: Session, trial_id: int, rung: RungView, engagement: int, metrics: list[Metric]
+    *,
+    session: Session,
+    trial_id: int,
+    rung: RungView,
+    engagement: int,
+    metrics: list[Metric],
+    vendor: str,
 ) -> int:
-    """One measurement per expectation metric for this rung's work item; return how many new."""
+    """One measurement per expectation metric for this rung's work item; return how many new.
+
+    Each is labelled vendor-reported (models.evidence), whatever source the expectation
+    names: the expectation is scored on a value from its own source, and this one is kept
+    beside it to compare.
+    """
     expectations = {
         e.metric: e
         for e in session.exec(
@@ -110,13 +123,22 @@ def record_measurements(
             or _exists(session, Measurement, key)
         ):
             continue
+        evidence = Evidence(
+            source=Source.VENDOR_METRICS,
+            produced_by=f"vendor {vendor}",
+            at=metric.measured_at,
+            rung=rung.rung_key,
+            note=f"reported by the vendor's metrics endpoint: {metric.model_dump_json()}",
+        )
         session.add(
             Measurement(
                 trial_id=trial_id,
                 expectation_id=expectation.id or 0,
                 pilot_task_id=rung.id,
                 value=metric.value,
-                source=expectation.source,
+                source=Source.VENDOR_METRICS,  # the vendor said it, whatever the expectation names
+                produced_by=evidence.produced_by,
+                evidence_json=evidence.model_dump_json(),
                 idempotency_key=key,
                 measured_at=metric.measured_at,
             )

@@ -113,6 +113,7 @@ async def record_delivery(
             rung=rung,
             engagement=trial.engagement,
             metrics=metrics,
+            vendor=trial.plan.vendor.name,
         )
         cost = record_costs(
             session=session, trial_id=trial.trial_id, rung=rung, lines=lines, invoices=invoices
