@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from models.budget import BudgetStatus, budget_status, rung_done
 from models.errors import PlanError, TransitionError, TrialsError
+from models.evidence import Measured
 from models.gates import Choice, Recommendation, recommend
 from models.money import money
 from models.override_index import (
@@ -75,7 +76,7 @@ class EvaluationFacts(BaseModel):
     cap: Decimal
     plan: Plan
     rungs: list[RungRecord]
-    measured: dict[str, Decimal]  # the latest value of each metric
+    measured: dict[str, list[Measured]]  # every reading of each metric, oldest first
     actual: Decimal  # timesheet amounts on the engagement's rungs
     overrides: list[Override]
     directives: int = 0  # every directive the client gave, overrides included

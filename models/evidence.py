@@ -45,15 +45,20 @@ class Evidence(BaseModel):
     rung: str | None = None
     note: str = ""
     files: list[FileEvidence] = []
+    # True for a review nobody made: the gate answered by policy (`--auto`, the demo) with
+    # the vendor's own value standing in for the client's.
+    stand_in: bool = False
 
     @property
     def independent(self) -> bool:
-        """True unless the vendor reported the value about itself."""
-        return self.source is not Source.VENDOR_METRICS
+        """True unless the value is the vendor's own word, reported or standing in."""
+        return self.source is not Source.VENDOR_METRICS and not self.stand_in
 
     @property
     def label(self) -> str:
         """The source as people read it, with who: "client review by Dana Reyes"."""
+        if self.stand_in:
+            return "vendor-reported, taken by policy: no client review"
         if self.source is Source.CLIENT_REVIEW:
             return f"client review by {self.produced_by}"
         if self.source is Source.DELIVERABLES:

@@ -12,7 +12,8 @@ from models.evaluation import EvaluationFacts, RungRecord
 from models.override_index import Override
 from models.phases import Phase
 from models.plan import Plan
-from models.tables import CostEntry, Directive, Expectation, Measurement, PilotTask
+from models.tables import CostEntry, Directive, PilotTask
+from store.measurements import readings
 from store.trials import get_trial
 
 
@@ -48,24 +49,11 @@ def evaluation_facts(*, session: Session, slug: str) -> EvaluationFacts:
             )
             for r in rungs
         ],
-        measured=latest_measurements(
-            session=session, trial_id=trial.id, engagement=trial.engagement
-        ),
+        measured=readings(session=session, trial_id=trial.id, engagement=trial.engagement),
         actual=timesheet_total(session=session, rung_ids=[r.id for r in rungs if r.id is not None]),
         overrides=overrides(session=session, trial_id=trial.id),
         directives=directive_count(session=session, trial_id=trial.id),
     )
-
-
-def latest_measurements(*, session: Session, trial_id: int, engagement: int) -> dict[str, Decimal]:
-    """The latest measured value of each metric of the engagement's expectations."""
-    rows = session.exec(
-        select(col(Expectation.metric), col(Measurement.value))
-        .join(Expectation, col(Expectation.id) == col(Measurement.expectation_id))
-        .where(Measurement.trial_id == trial_id, Expectation.engagement == engagement)
-        .order_by(col(Measurement.measured_at), col(Measurement.id))
-    ).all()
-    return dict(rows)  # later rows overwrite earlier ones
 
 
 def timesheet_total(*, session: Session, rung_ids: list[int]) -> Decimal:

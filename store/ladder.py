@@ -8,9 +8,10 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from models.evidence import Evidence
+from models.evidence import Evidence, Measured
 from models.plan import Source
 from models.tables import AuditEntry, CostEntry, Expectation, Measurement, PilotTask, utcnow
+from store.measurements import readings
 from vendor.contract import Invoice, Metric, TimesheetLine
 
 
@@ -31,7 +32,7 @@ class RungView(BaseModel):
 class GateInputs(BaseModel):
     """What the rung gate weighs: latest measurements, rungs done, money spent and earned."""
 
-    measured: dict[str, Decimal]
+    measured: dict[str, list[Measured]]  # every reading of each metric, oldest first
     rungs_done: list[str]
     spent: Decimal
     earned: Decimal
@@ -203,15 +204,8 @@ def gate_inputs(*, session: Session, trial_id: int, engagement: int) -> GateInpu
     ).all()
     done = [r for r in rungs if r.status in ("delivered", "accepted")]
     ids = [r.id for r in rungs]
-    rows = session.exec(
-        select(col(Expectation.metric), col(Measurement.value), col(Measurement.measured_at))
-        .join(Expectation, col(Expectation.id) == Measurement.expectation_id)
-        .where(col(Measurement.pilot_task_id).in_(ids))
-        .order_by(col(Measurement.measured_at), col(Measurement.id))
-    ).all()
-    measured: dict[str, Decimal] = {metric: value for metric, value, _at in rows}
     return GateInputs(
-        measured=measured,
+        measured=readings(session=session, trial_id=trial_id, engagement=engagement),
         rungs_done=[r.rung_key for r in done],
         spent=timesheet_spend(session=session, rung_ids=ids),
         earned=sum((r.estimate for r in done), Decimal(0)),

@@ -19,6 +19,7 @@ from models.override_index import (
 )
 from models.plan import Authority, Comparator, Expectation, Gates, Source
 from models.scoring import scorecard
+from tests.models.readings import vendor_readings
 from vendor.contract import DirectiveOutcome
 
 D = Decimal
@@ -115,7 +116,7 @@ def override(area: str, days: int, outcome: Outcome | None) -> Override:
 
 
 def index_for(measured: dict[str, Decimal], overrides: list[Override], directives: int):  # type: ignore[no-untyped-def]
-    card = scorecard(EXPECTATIONS, measured, ["rung-1", "rung-2"], T0.date())
+    card = scorecard(EXPECTATIONS, vendor_readings(measured), ["rung-1", "rung-2"], T0.date())
     completed = {"rung-2": T0.replace(day=10)}
     index = override_index(
         directives,

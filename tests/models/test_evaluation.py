@@ -9,6 +9,7 @@ from models.budget import budget_status, forecast_cost
 from models.gates import Choice, missed_reasons, over_cap, recommend
 from models.plan import Comparator, Expectation, Gates, Source
 from models.scoring import meets, scorecard
+from tests.models.readings import vendor_readings
 
 D = Decimal
 GATES = Gates(expand_at_score=D("0.8"), exit_below_score=D("0.6"))
@@ -50,27 +51,35 @@ def test_comparators() -> None:
 
 
 def test_only_due_expectations_count_and_weights_apply() -> None:
-    card = scorecard(EXPECTATIONS, {"p90_minutes": D(25), "runbook_pages": D(3)}, ["rung-1"], TODAY)
+    card = scorecard(
+        EXPECTATIONS,
+        vendor_readings({"p90_minutes": D(25), "runbook_pages": D(3)}),
+        ["rung-1"],
+        TODAY,
+    )
     assert [line.due for line in card.lines] == [True, False, False]
     assert card.score == D("1.000")
     card = scorecard(
-        EXPECTATIONS, {"p90_minutes": D(25), "runbook_pages": D(3)}, ["rung-1", "rung-2"], TODAY
+        EXPECTATIONS,
+        vendor_readings({"p90_minutes": D(25), "runbook_pages": D(3)}),
+        ["rung-1", "rung-2"],
+        TODAY,
     )
     assert card.score == D("0.750") and [line.id for line in card.missed] == ["runbooks"]
 
 
 def test_a_due_but_unmeasured_expectation_counts_as_missed() -> None:
-    card = scorecard(EXPECTATIONS, {}, ["rung-1"], date(2027, 4, 1))
+    card = scorecard(EXPECTATIONS, vendor_readings({}), ["rung-1"], date(2027, 4, 1))
     assert card.score == D("0.000")
     assert [(line.id, line.met) for line in card.due] == [("response", False), ("cost", False)]
 
 
 def test_the_gate_names_each_missed_expectation() -> None:
-    good = scorecard(EXPECTATIONS, {"p90_minutes": D(25)}, ["rung-1"], TODAY)
+    good = scorecard(EXPECTATIONS, vendor_readings({"p90_minutes": D(25)}), ["rung-1"], TODAY)
     assert missed_reasons(good) == []
-    bad = scorecard(EXPECTATIONS, {"p90_minutes": D(45)}, ["rung-1"], TODAY)
+    bad = scorecard(EXPECTATIONS, vendor_readings({"p90_minutes": D(45)}), ["rung-1"], TODAY)
     assert missed_reasons(bad) == ["expectation 'response' is due and measured 45 against <= 30 u"]
-    unmeasured = scorecard(EXPECTATIONS, {}, ["rung-1"], TODAY)
+    unmeasured = scorecard(EXPECTATIONS, vendor_readings({}), ["rung-1"], TODAY)
     assert missed_reasons(unmeasured) == ["expectation 'response' is due and was never measured"]
 
 
@@ -87,7 +96,7 @@ def test_the_recommendation_follows_the_score_forecast_and_plan() -> None:
     def card(minutes: int, pages: int):  # type: ignore[no-untyped-def]
         return scorecard(
             EXPECTATIONS,
-            {"p90_minutes": D(minutes), "runbook_pages": D(pages)},
+            vendor_readings({"p90_minutes": D(minutes), "runbook_pages": D(pages)}),
             ["rung-1", "rung-2"],
             TODAY,
         )
