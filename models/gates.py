@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from models.display import shown_value
 from models.errors import TrialsError
 from models.money import money
 from models.plan import Gates
@@ -45,7 +46,8 @@ def missed_reasons(card: Scorecard) -> list[str]:
         + (
             "was never measured"
             if line.measured is None
-            else f"measured {line.measured} against {line.comparator} {line.target} {line.unit}"
+            else f"measured {shown_value(line.measured, line.unit)} against "
+            f"{line.comparator} {line.target.normalize():f} {line.unit}"
         )
         for line in card.missed
     ]

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from models.display import shown_value
 from models.money import money
 from reports.chart import burn_chart
 from reports.gather import TrialReport
@@ -87,12 +88,23 @@ def _env(currency: str) -> Environment:
         "when": _when,
         "met": _met,
         "cell": _cell,
+        "measured": _measured,
+        "number": _number,
     }
     return env
 
 
 def _pct(share: Decimal | float | None) -> str:
     return "–" if share is None else f"{share:.0%}"
+
+
+def _measured(value: Decimal | None, unit: str) -> str:
+    return "–" if value is None else shown_value(value, unit)
+
+
+def _number(value: Decimal | float) -> str:
+    """A number from the plan as its author wrote it: 30, not 30.0000."""
+    return f"{Decimal(str(value)).normalize():f}"
 
 
 def _when(moment: datetime | None) -> str:

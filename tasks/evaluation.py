@@ -10,6 +10,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config import get_settings
+from models.display import shown_value
 from models.evaluation import Evaluation, evaluate, require_phase
 from models.gates import Choice
 from models.override_index import OverrideIndex
@@ -99,7 +100,8 @@ def scorecard_markdown(evaluation: Evaluation) -> str:
         met = "not due" if not line.due else ("yes" if line.met else "**no**")
         lines.append(
             f"| {line.id} | {line.metric} | {line.comparator} {_num(line.target)} "
-            f"{_cell(line.unit)} | {_num(line.measured)} | {met} | {_num(line.weight)} |"
+            f"{_cell(line.unit)} | {_measured(line.measured, line.unit)} | {met} | "
+            f"{_num(line.weight)} |"
         )
     lines += override_markdown(evaluation.override_index)
     lines += ["", "## Why", ""] + [f"- {_cell(r)}" for r in evaluation.recommendation.rationale]
@@ -157,6 +159,10 @@ def _text(value: Decimal | None) -> str:
 def _num(value: Decimal | None) -> str:
     """A measured value or target without the store's trailing zeros: 24, not 24.0000."""
     return "-" if value is None else f"{value.normalize():f}"
+
+
+def _measured(value: Decimal | None, unit: str) -> str:
+    return "-" if value is None else shown_value(value, unit)
 
 
 def _cell(text: str) -> str:
