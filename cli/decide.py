@@ -81,8 +81,8 @@ def decide(
         # cap before it resumes the run, as it does an answer from the UI.
         answer["new_cap"] = float(cap)
         gate.evidence = gate.basis.evidence(Decimal(cap))
-    run = _paused_run(gate)
-    if run is not None and _resume(run, answer):
+    run = paused_run(gate)
+    if run is not None and resume(run, answer):
         typer.echo(
             f"Resumed {run.name}: it records '{choice}' by {decided_by} at {gate.gate} "
             "and moves the trial on."
@@ -125,36 +125,17 @@ def _open_gate(slug: str, choice: str, cap: str | None) -> OpenGate:
 
     with read_session(get_settings()) as session:
         phase = Phase(get_trial(session=session, slug=slug).phase)
-        if cap is not None and phase is not Phase.PILOTING:
-            raise TrialsError(
-                f"--cap goes with raise-cap at the budget cap; trial '{slug}' is {phase}, not "
-                "stopped at its cap."
-            )
         gate = open_gate(session=session, slug=slug)
     if gate is None:
         raise TrialsError(
             f"Trial '{slug}' is {phase}: no decision is waiting. A trial waits for one at "
-            "onboarding (the budget approval), at the budget cap while piloting, and at "
-            f"evaluation. `trials show {slug}` shows where it stands."
+            "onboarding (the budget approval), at a delivered rung's acceptance (client "
+            "reviews) and the budget cap while piloting, and at evaluation. "
+            f"`trials show {slug}` shows where it stands."
         )
-    _check_choice(gate, choice, cap)
+    gate.basis.check_answer(choice, cap)  # each kind's own rule (models.gate_kinds)
     _refuse_if_decided(gate)
     return gate
-
-
-def _check_choice(gate: OpenGate, choice: str, cap: str | None) -> None:
-    """Refuse a choice (or a cap) the gate does not take, saying which it does."""
-    from models.approval import BudgetRequest, parse_approval
-    from models.cap import CapRequest, check_new_cap, parse_cap_choice
-    from models.evaluation import check_choice
-    from models.gates import parse_choice
-
-    if isinstance(gate.basis, BudgetRequest):
-        parse_approval(choice)
-    elif isinstance(gate.basis, CapRequest):
-        check_new_cap(gate.basis, parse_cap_choice(choice), cap)
-    else:
-        check_choice(gate.basis, parse_choice(choice))
 
 
 def _refuse_if_decided(gate: OpenGate) -> None:
@@ -171,7 +152,7 @@ def _refuse_if_decided(gate: OpenGate) -> None:
         )
 
 
-def _paused_run(gate: OpenGate) -> FlowRun | None:
+def paused_run(gate: OpenGate) -> FlowRun | None:
     """The trial's run that is paused at this gate and may still resume."""
     import httpx
 
@@ -225,7 +206,7 @@ def _paused_run(gate: OpenGate) -> FlowRun | None:
     return None
 
 
-def _resume(run: FlowRun, answer: dict[str, Any]) -> bool:
+def resume(run: FlowRun, answer: dict[str, Any]) -> bool:
     """Resume the paused run with the answer; False when it stopped waiting just now.
 
     Then the decision goes to the store, which refuses it if the run recorded another

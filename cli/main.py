@@ -20,6 +20,7 @@ from cli import (
     plans,
     reads,
     reports,
+    review,
     run,
     service,
     simulator,
@@ -75,6 +76,7 @@ app.command()(simulator.simulator)
 app.command()(run.run)
 app.command()(demo.demo)
 app.command()(decide.decide)
+app.command()(review.review)
 app.command()(exit_check.exit_check)
 app.command()(direct.direct)
 app.command()(reports.budget)

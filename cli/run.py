@@ -49,25 +49,19 @@ async def _run(slug: str, decisions: str, wait: float) -> str:
 
 async def _tell_when_asked(slug: str) -> None:
     """Say so each time the trial starts waiting at a gate, and how to answer it."""
-    from models.approval import WAITING_FOR_APPROVAL
-    from models.cap import WAITING_FOR_CAP
-    from models.evaluation import WAITING_FOR_DECISION
+    from models.gate_kinds import kind_waiting_for
 
-    choices = {
-        WAITING_FOR_APPROVAL: "approve|reject",
-        WAITING_FOR_CAP: "raise-cap --cap AMOUNT|rescope|exit",
-        WAITING_FOR_DECISION: "expand|extend|exit",
-    }
     told = None
     while True:
         await asyncio.sleep(1)
         waiting = await asyncio.to_thread(_waiting_for, slug)
-        if waiting in choices and waiting != told:
+        kind = kind_waiting_for(waiting)
+        if kind is not None and waiting != told:
             typer.echo(
-                f"Trial {slug} waits for a person: the {waiting}. Decide in the Prefect UI (the "
-                f"paused run's form), or run `trials decide {slug} {choices[waiting]} --reason "
-                "TEXT` in another terminal. It waits an hour; after that, the decision is "
-                "recorded for the next `trials run`.",
+                f"Trial {slug} waits for a person: the {waiting}. Answer in the Prefect UI (the "
+                f"paused run's form), or run `{kind.how_to_answer(slug)}` in another terminal. "
+                "It waits an hour; after that, the answer is recorded for the next "
+                "`trials run`.",
                 err=True,
             )
         told = waiting

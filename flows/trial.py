@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.context import FlowRunContext
 
+from flows.acceptance import settle_acceptance
 from flows.evaluation import evaluation, settle_decision
 from flows.exit import exit_trial
 from flows.expansion import expansion
@@ -16,6 +17,7 @@ from models.phases import TERMINAL, Phase
 from tasks.budget import read_cap_stop
 from tasks.evaluation import assess
 from tasks.reporting import label_run
+from tasks.reviews import read_acceptance_stop
 from tasks.trial_state import load_trial
 
 # A run stops at the first of these; the next run (or the monitor) carries the trial on.
@@ -72,6 +74,8 @@ async def _suspend_at_gate(slug: str) -> bool:
         return await settle_budget(request, "ask", 0, SUSPEND)
     if trial.phase is Phase.EVALUATING:  # at the evaluation's decision
         return await settle_decision(await assess(slug), "ask", 0, SUSPEND)
+    if trial.phase is Phase.PILOTING and (review := await read_acceptance_stop(slug)) is not None:
+        return await settle_acceptance(review, "ask", 0, SUSPEND)  # at a rung's acceptance
     if trial.phase is Phase.PILOTING and (stop := await read_cap_stop(slug)) is not None:
         return await settle_cap(stop, "ask", 0, SUSPEND)  # at the budget cap
     return False  # waiting for the vendor: the monitor carries it on

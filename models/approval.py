@@ -42,6 +42,12 @@ class BudgetRequest(BaseModel):
     advice: Approval | None  # None: the engine leaves it to a person
     rationale: str
 
+    def check_answer(self, choice: str, value: str | None) -> None:
+        """Refuse a choice the gate does not take, or a value it does not ask for."""
+        parse_approval(choice)
+        if value is not None:
+            raise TrialsError("--cap goes with raise-cap at the budget cap, not the approval.")
+
     def evidence(self) -> dict[str, object]:
         """What a decision at this gate is recorded with."""
         return {

@@ -68,6 +68,10 @@ class CapRequest(BaseModel):
             f"raise the cap to at least {show(self.needed)} with a reason to climb on, or exit"
         )
 
+    def check_answer(self, choice: str, value: str | None) -> None:
+        """Refuse a choice the gate does not take, or a cap that does not let the rung start."""
+        check_new_cap(self, parse_cap_choice(choice), value)
+
     def evidence(self, new_cap: Decimal | None = None) -> dict[str, object]:
         """What a decision at this gate is recorded with; a raised cap is part of it."""
         facts: dict[str, object] = {

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from models.budget import BudgetStatus, budget_status, rung_done
 from models.errors import PlanError, TransitionError, TrialsError
 from models.evidence import Measured
-from models.gates import Choice, Recommendation, recommend
+from models.gates import Choice, Recommendation, parse_choice, recommend
 from models.money import money
 from models.override_index import (
     Override,
@@ -130,6 +130,12 @@ class Evaluation(BaseModel):
     def rationale(self) -> str:
         """The recommendation's reasons, as one line."""
         return "; ".join(self.recommendation.rationale)
+
+    def check_answer(self, choice: str, value: str | None) -> None:
+        """Refuse a choice the gate does not take, and expanding with no expansion left."""
+        if value is not None:
+            raise TrialsError("--cap goes with raise-cap at the budget cap, not the evaluation.")
+        check_choice(self, parse_choice(choice))
 
     def evidence(self) -> dict[str, object]:
         """What a decision at this gate is recorded with."""

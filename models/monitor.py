@@ -13,14 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from models.approval import WAITING_FOR_APPROVAL
-from models.cap import WAITING_FOR_CAP
-from models.evaluation import WAITING_FOR_DECISION
+from models.gate_kinds import WAITING_FOR_A_PERSON
 from models.money import money
 from models.phases import TERMINAL, Phase
-
-WAITING_FOR_A_PERSON = frozenset({WAITING_FOR_APPROVAL, WAITING_FOR_DECISION, WAITING_FOR_CAP})
-
 
 ASKED = "asked"  # the audit action recording what a person is asked, and the engine's advice
 

@@ -171,7 +171,11 @@ def apply_cap_decision(*, session: Session, slug: str, gate: str, rung_id: int, 
         raise_cap(
             session=session,
             slug=slug,
-            new_cap=Decimal(str(decision.evidence["new_cap"])),
+            new_cap=(
+                decision.value
+                if decision.value is not None
+                else Decimal(str(decision.evidence["new_cap"]))  # decided before 0008
+            ),
             actor=actor,
             reason=why,
         )

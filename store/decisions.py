@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import update
@@ -31,6 +32,7 @@ class RecordedDecision(BaseModel):
     decided_by: str
     decided_at: datetime
     evidence: dict[str, object] = {}
+    value: Decimal | None = None  # the value it sets, typed: a raised cap
 
 
 def find_decision(*, session: Session, trial_id: int, gate: str) -> RecordedDecision | None:
@@ -66,9 +68,16 @@ def add_decision(
             reason=reason,
             decided_by=decided_by,
             evidence_json=json.dumps(evidence, default=str),
+            value=_value_set(evidence),
         )
     )
     return True
+
+
+def _value_set(evidence: dict[str, object]) -> Decimal | None:
+    """The value a decision sets, from its evidence, exact (a cap is recorded as its text)."""
+    new_cap = evidence.get("new_cap")
+    return None if new_cap is None else Decimal(str(new_cap))
 
 
 def record_pending_decision(

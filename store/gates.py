@@ -1,19 +1,23 @@
 """The gate a trial waits at for a person, worked out again from the store: the budget
-approval at onboarding, the budget cap while piloting, or the evaluation."""
+approval at onboarding, a delivered rung's acceptance or the budget cap while piloting, or
+the evaluation (models.gate_kinds)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from models.acceptance import AcceptanceRequest
 from models.approval import BudgetRequest, budget_request
 from models.cap import CapRequest
 from models.evaluation import Evaluation, evaluate
+from models.gate_kinds import GateKind, kind_of
 from models.phases import Phase
 from models.tables import utcnow
 from store.budget import cap_stop
 from store.context import load_context
 from store.evaluation import evaluation_facts
+from store.reviews import acceptance_stop
 
 
 class OpenGate(BaseModel):
@@ -25,7 +29,13 @@ class OpenGate(BaseModel):
     flow: str
     recommendation: str | None  # the engine's advice; None leaves it to the person
     evidence: dict[str, object]
-    basis: BudgetRequest | CapRequest | Evaluation  # what a choice there is checked against
+    # what an answer there is checked against (`check_answer`), and what it is recorded with
+    basis: BudgetRequest | CapRequest | AcceptanceRequest | Evaluation
+
+    @property
+    def kind(self) -> GateKind:
+        """The gate's kind: its choices, and how to answer it."""
+        return kind_of(self.gate)
 
 
 def open_gate(*, session: Session, slug: str) -> OpenGate | None:
@@ -42,6 +52,18 @@ def open_gate(*, session: Session, slug: str) -> OpenGate | None:
             recommendation=request.advice,
             evidence=request.evidence(),
             basis=request,
+        )
+    if trial.phase is Phase.PILOTING and (
+        review := acceptance_stop(session=session, slug=slug, today=utcnow().date())
+    ):
+        return OpenGate(
+            slug=slug,
+            trial_id=review.trial_id,
+            gate=review.gate,
+            flow="ladder",
+            recommendation=None,
+            evidence=review.evidence(),
+            basis=review,
         )
     if trial.phase is Phase.PILOTING and (stop := cap_stop(session=session, slug=slug)):
         return OpenGate(

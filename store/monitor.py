@@ -9,7 +9,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.budget import DONE
-from models.monitor import WAITING_FOR_A_PERSON, Escalation, OpenRung, Watch
+from models.gate_kinds import WAITING_FOR_A_PERSON
+from models.monitor import Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
 from models.status import TrialStatus
 from models.tables import (
