@@ -29,6 +29,11 @@ class SimulatorConfig(BaseModel):
     token: str = Field(default="sim-token", min_length=1)
     seconds_per_day: float = Field(default=1.0, gt=0, description="Real seconds per sim day.")
     tick_seconds: float = Field(default=0.1, gt=0, description="Real seconds between ticks.")
+    idle_time_passes: bool = Field(
+        default=True,
+        description="Simulated time runs while the vendor has nothing in hand; off, it "
+        "stands still then, so a trial's dates span only the vendor's work.",
+    )
     fault_rate: float = Field(default=0.25, ge=0, le=1, description="Share of faulted requests.")
     slow_seconds: tuple[float, float] = Field(
         default=(1.0, 2.0), description="Range of a slow answer's delay (flaky)."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from simulator.clock import SimClock
 from simulator.config import SimulatorConfig
 from tests.conftest import StartSimulator
 from tests.simulator.helpers import TRIAL, acknowledge, advance, create, order, vendor_client
@@ -111,3 +112,38 @@ def test_the_clock_can_be_advanced(simulator_server: StartSimulator) -> None:
     before = datetime.fromisoformat(client.get("/admin/clock").json()["now"])
     after = client.post("/admin/clock/advance", params={"days": 3}).json()
     assert (datetime.fromisoformat(after["now"]) - before).days == 3
+
+
+def test_the_clock_starts_now_and_holds_still_when_told() -> None:
+    clock = SimClock(seconds_per_day=0.01)
+    assert abs(clock.start - datetime.now(UTC)) < timedelta(seconds=5)
+    clock.hold()
+    held = clock.now()
+    time.sleep(0.05)  # five simulated days, had it run
+    assert clock.now() == held
+    clock.release()
+    time.sleep(0.02)
+    assert clock.now() > held
+    clock.hold(at=clock.start - timedelta(days=1))  # never before it was last released
+    assert clock.now() == held
+
+
+def test_without_idle_time_a_trial_spans_only_the_vendors_work(
+    simulator_server: StartSimulator,
+) -> None:
+    """The demo's clock: a rung due in 5 days keeps its dates near today however long the
+    client takes between rungs, and the delivery still lands when the vendor's pace says."""
+    config = SimulatorConfig(seconds_per_day=0.01, idle_time_passes=False)
+    client = vendor_client(simulator_server(config))
+    acknowledge(client)
+    time.sleep(0.5)  # fifty simulated days, were the client's pause counted
+    first = create(client, order(), "k1").json()
+    first = wait_for(client, f"/v1/work-items/{first['id']}", "status", "delivered", 2.0)
+    time.sleep(0.5)
+    second = create(client, order("acme-helpdesk:pilot:rung-2"), "k2").json()
+    second = wait_for(client, f"/v1/work-items/{second['id']}", "status", "delivered", 2.0)
+    today = datetime.now(UTC)
+    created, delivered = (datetime.fromisoformat(first["created_at"]), second["delivered_at"])
+    assert created - today < timedelta(days=2)
+    assert datetime.fromisoformat(delivered) - today < timedelta(days=5 * 2 + 2)
+    assert first["delivered_at"] < first["due_at"]
