@@ -72,13 +72,16 @@ async def _run(seconds_per_day: float) -> list[TrialOutcome]:
                         SimulatorConfig(
                             profile=ProfileName(profile),
                             seconds_per_day=seconds_per_day,
+                            # The dates of the demo's trials span only the vendors' work,
+                            # so they stay within weeks of today.
+                            idle_time_passes=False,
                             token=os.environ[TOKEN_VARIABLE],
                         )
                     )
                 )
             )
             slugs[profile] = _store(Path(plans), profile, url, f"demo-{stamp}-{profile}")
-            typer.echo(f"{profile:>10} vendor simulated at {url}, trial {slugs[profile]}")
+            typer.echo(f"{profile:>10} vendor at {url}: trial {slugs[profile]}")
         await server
         typer.echo("Running the three trials; decisions follow the recommendations.")
         await asyncio.gather(
@@ -114,34 +117,11 @@ def _store(folder: Path, profile: str, url: str, slug: str) -> str:
 
 
 def _print(outcomes: list[TrialOutcome], seconds: float) -> None:
-    from rich.table import Table
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
+    from cli.demo_summary import print_summary
     from cli.render import console
-    from models.money import money
 
-    table = Table(title=f"Demo: 3 trials in {seconds:.1f} s", title_justify="left")
-    columns = ("vendor", "trial", "phase now", "rungs accepted", "spent", "decision", "because")
-    for column in columns:
-        table.add_column(column)
-    for o in outcomes:
-        because = o.stopped or (o.why or "").split(";")[0]
-        table.add_row(
-            o.vendor,
-            o.slug,
-            f"{o.phase} (engagement {o.engagement})",
-            ", then ".join(f"{accepted}/{total}" for accepted, total in o.rungs),
-            f"{money(o.spent, o.currency)} {o.currency}",
-            o.decision or "-",
-            because[:110] + ("..." if len(because) > 110 else ""),
-        )
-    out = console()
-    out.print(table)
-    out.print(
-        "Next: `trials show TRIAL` has the audit log and exit steps; `trials budget TRIAL` "
-        "the burn and its chart; `trials report TRIAL` writes the whole trial as HTML and "
-        "Markdown. The flow runs, "
-        "artifacts (scorecards, budgets, exit reports) and events stay only on a Prefect "
-        "server: start one with `trials server` (analytics off), set "
-        "PREFECT_API_URL=http://127.0.0.1:4200/api and rerun the demo to see them in its UI. "
-        "The simulated vendors stop with the demo, so its trials cannot be run further."
-    )
+    ui = (PREFECT_UI_URL.value() or None) if PREFECT_API_URL.value() else None
+    reports = get_settings().data_dir / "reports"
+    print_summary(console(), outcomes, seconds, reports, ui)

@@ -112,7 +112,7 @@ def _show(result: ExitReadiness) -> None:
     table.add_column("check", no_wrap=True)
     table.add_column("target", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    table.add_column("detail")
+    table.add_column("detail", ratio=1, min_width=20)  # wraps between words, never thin
     for check in result.checks:
         table.add_row(
             check.check.value, check.target, "ok" if check.passed else "FAILED", check.detail

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -113,9 +114,17 @@ def _budget_tables(report: BudgetReport) -> None:
     rungs = Table(
         title=f"{report.slug}: budget of engagement {report.engagement} ({report.currency})",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    for column in ("rung", "status", "estimate", "actual", "invoiced", "variance", "cumulative"):
-        rungs.add_column(column, justify="left" if column in ("rung", "status") else "right")
+    # Rung ids and amounts are never wrapped or cut: every column is as wide as its values.
+    for column in ("rung", "status", "estimate", "actual", "invoiced", "variance", "to date"):
+        if column in ("rung", "status"):
+            rungs.add_column(column, no_wrap=True)
+        else:
+            rungs.add_column(column, justify="right", no_wrap=True)
     for row in report.rungs:
         rungs.add_row(
             row.rung,
@@ -135,9 +144,9 @@ def _budget_tables(report: BudgetReport) -> None:
         f"against the estimate {money(report.estimate)} and the cap {money(report.cap)}.",
         highlight=False,
     )
-    marks = Table(title="thresholds", title_justify="left")
+    marks = Table(title="thresholds", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
     for column in ("threshold", "amount", "crossed"):
-        marks.add_column(column)
+        marks.add_column(column, no_wrap=True)
     for mark in report.marks:
         crossed = mark.crossed_at.strftime("%Y-%m-%d %H:%M UTC") if mark.crossed_at else "no"
         marks.add_row(mark.label, money(mark.amount), crossed)

@@ -35,9 +35,16 @@ def trials_table(page: TrialPage) -> None:
             "(--limit 0 shows all, --json is for scripts)"
         )
     )
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column("trial", no_wrap=True)
-    table.add_column("vendor", min_width=10)
+    table.add_column("vendor", ratio=1, min_width=14)  # the one column that wraps
     table.add_column("phase", no_wrap=True)
     table.add_column("rungs", justify="right", no_wrap=True)
     table.add_column("estimate / cap", justify="right", no_wrap=True)
@@ -126,40 +133,21 @@ def trial_panels(detail: TrialDetail) -> None:
         f"budget: estimate {money(t.budget_estimate, t.currency)} {t.currency}, contingency "
         f"{t.budget_contingency:.0%}, cap {money(t.budget_cap, t.currency)}"
     )
-    out.print(
-        _table(
-            "Pilot ladder",
-            ["engagement", "#", "rung", "title", "hours", "estimate", "status", "vendor ref"],
-            [
-                [
-                    str(r.engagement),
-                    str(r.position + 1),
-                    r.rung_key,
-                    r.title,
-                    f"{r.hours.normalize():f}",
-                    money(r.estimate, r.currency),
-                    r.status,
-                    r.vendor_ref or "-",
-                ]
-                for r in detail.rungs
-            ],
-        )
-    )
+    out.print(_ladder(detail))
     out.print(
         _table(
             "Expectations",
-            ["id", "metric", "target", "source", "holds", "weight"],
+            ["expectation", "measured as", "source, and due from", "weight"],
             [
                 [
                     e.key,
-                    e.metric,
-                    f"{e.comparator} {e.target.normalize():f} {e.unit}",
-                    e.source,
-                    e.holds_from or str(e.holds_by),
+                    f"{e.metric}\n{e.comparator} {e.target.normalize():f} {e.unit}",
+                    f"{e.source}, from {e.holds_from or e.holds_by}",
                     f"{e.weight.normalize():f}",
                 ]
                 for e in detail.expectations
             ],
+            prose={"source, and due from": 14},  # a metric is a name: never wrapped
         )
     )
     out.print(
@@ -174,20 +162,40 @@ def trial_panels(detail: TrialDetail) -> None:
     out.print(
         _table(
             "Audit log",
-            ["when", "who", "what", "from", "to", "why"],
+            ["when", "what, and why"],
             [
                 [
-                    f"{a.at:%Y-%m-%d %H:%M:%S}",
-                    a.actor,
-                    a.action,
-                    a.from_phase or "-",
-                    a.to_phase or "-",
-                    a.reason,
+                    f"{a.at:%Y-%m-%d %H:%M}",
+                    f"{a.actor}: {a.action}"
+                    + (f" ({a.from_phase or '-'} -> {a.to_phase})" if a.to_phase else "")
+                    + (f"\n{a.reason}" if a.reason else ""),
                 ]
                 for a in detail.audit
             ],
+            prose={"what, and why": 20},
         )
     )
+
+
+def _ladder(detail: TrialDetail) -> Table:
+    """The rungs; the engagement is a column only once there is more than one."""
+    several = len({r.engagement for r in detail.rungs}) > 1
+    columns = ["rung", "title", "hours", "estimate", "status", "vendor ref"]
+    rows = [
+        [
+            r.rung_key,
+            r.title,
+            f"{r.hours.normalize():f}",
+            money(r.estimate, r.currency),
+            r.status,
+            r.vendor_ref or "-",
+        ]
+        for r in detail.rungs
+    ]
+    if several:
+        columns.insert(0, "eng.")
+        rows = [[str(r.engagement), *row] for r, row in zip(detail.rungs, rows, strict=True)]
+    return _table("Pilot ladder", columns, rows, prose={"title": 16})
 
 
 def _directives(detail: TrialDetail) -> Table:
@@ -196,27 +204,40 @@ def _directives(detail: TrialDetail) -> Table:
     overrides = sum(d.classification == "override" for d in given)
     return _table(
         f"Directives: {overrides} of {len(given)} override the vendor's areas",
-        ["when", "by", "area", "kind", "directive", "because", "vendor", "answer"],
+        ["when", "by", "area", "kind", "directive, why, and the vendor's answer"],
         [
             [
                 f"{d.issued_at:%Y-%m-%d %H:%M}",
                 d.issued_by,
                 d.area,
                 d.classification,
-                d.text,
-                d.justification or "-",
-                d.vendor_ref or "not forwarded",
-                "-" if d.outcome is None else f"{d.outcome.replace('_', ' ')}: {d.answer}",
+                f"{d.text}\nbecause: {d.justification or '-'}\nvendor "
+                + (d.vendor_ref or "(not forwarded)")
+                + (
+                    ": no answer yet"
+                    if d.outcome is None
+                    else f": {d.outcome.replace('_', ' ')}, {d.answer}"
+                ),
             ]
             for d in given
         ],
+        prose={"area": 10, "directive, why, and the vendor's answer": 20},
     )
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title, title_justify="left")
+def _table(
+    title: str, columns: list[str], rows: list[list[str]], prose: dict[str, int] | None = None
+) -> Table:
+    """A table whose ids, numbers and times are never cut or wrapped: only the `prose`
+    columns wrap, between words, at no less than their minimum width, sharing what is left."""
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
     for column in columns:
-        table.add_column(column)
+        if prose and column in prose:
+            table.add_column(column, ratio=1, min_width=prose[column], overflow="fold")
+        else:
+            table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*row)
     return table
