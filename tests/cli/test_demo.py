@@ -36,9 +36,7 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
         if line.startswith("demo-") and len(line.split()) >= 4
     }
     assert set(rows) == {"reliable", "poor", "overrunner"}, output
-    assert "…" not in done.stdout and all(
-        len(line) <= 80 for line in done.stdout.splitlines()[-30:]
-    )
+    assert "…" not in done.stdout and all(len(line) <= 80 for line in rows.values())
     assert rows["reliable"].split()[1:5] == ["piloting", "3/3", "then", "0/2"]
     assert "expand" in rows["reliable"]
     assert rows["poor"].split()[1:3] == ["closed", "1/3"] and "exit" in rows["poor"]
@@ -46,7 +44,9 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
     said = " ".join(done.stdout.split())
     assert "overrunner: at rung-3: over the cap 15,500.00 USD (" in said
     slugs = [line.split()[0] for line in rows.values()]
-    assert f"report {slugs[0]}" in said and " server" in said  # what to paste next
+    # What to paste next: the report, opening it, and the UI that holds the demo's runs.
+    assert f"report {slugs[0]}" in said and f"{slugs[0]}.html" in said
+    assert "in the Prefect UI: http" in said
 
     # What the demo leaves behind can be budgeted and reported, each trial; the reports'
     # dates are the vendors' work on a clock that started today, so within weeks of it.
