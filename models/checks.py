@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
+from models.measure_checks import measure_findings
 from models.money import finer_than, fits, money, plain
 from models.plan import Budget, ExitStepKind, Expectation, Plan, Rung, Source
 from models.vendor_address import vendor_address_findings
@@ -35,6 +36,7 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
         *_exit_plan(plan),
         *_authority(plan),
         *_gates(plan),
+        *measure_findings(plan.expectations, ()),
         *_risks(plan, policy),
         *vendor_address_findings(
             plan.vendor.api.base_url.host, allowed=policy.allow_link_local_vendors
@@ -45,6 +47,7 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
         findings += _ladder(
             x.pilot, x.expectations, plan.rate_card, x.budget, None, ("expansion",), plan.currency
         )
+        findings += measure_findings(x.expectations, ("expansion",))
         last, first = plan.pilot[-1], x.pilot[0]
         if first.total_hours < last.total_hours:
             findings.append(

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.measure import Measure
 from models.money import Amount, CurrencyError, minor_unit
 from models.vagueness import vagueness_message
 
@@ -162,6 +163,7 @@ class Expectation(Section):
     target: Annotated[Amount, Field(ge=-MAX_TARGET, le=MAX_TARGET, decimal_places=4)]
     unit: Text
     source: Source
+    measure: Measure | None = None  # how a deliverables value is computed (models.measure)
     holds_from: Slug | None = None
     holds_by: date | None = None
     weight: Annotated[Amount, Field(gt=0, le=MAX_WEIGHT, decimal_places=2)] = Decimal(1)

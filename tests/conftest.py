@@ -155,6 +155,7 @@ expectations:
     target: 10
     unit: pages
     source: deliverables
+    measure: {pages: "runbooks/*.md"}
     holds_from: rung-3
 pilot:
   - id: rung-1
