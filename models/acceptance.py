@@ -147,10 +147,14 @@ class AcceptanceRequest(BaseModel):
     def stand_ins(self) -> dict[str, Decimal] | None:
         """The vendor's own values for the missing reviews, which a policy answer (`--auto`,
         the demo) records as stand-ins, labelled so; None when one is missing."""
-        values = {d.id: d.vendor_reported for d in self.missing}
-        if any(v is None for v in values.values()):
-            return None
-        return {k: v for k, v in values.items() if v is not None}
+        values: dict[str, Decimal] = {}
+        for due in self.missing:
+            scale = review_range(due.unit)
+            said = due.vendor_reported
+            if said is None or (scale is not None and not scale[0] <= said <= scale[1]):
+                return None  # nothing, or nothing a person could have written: ask one
+            values[due.id] = said
+        return values
 
     def check_answer(self, choice: str, value: str | None) -> None:
         """`trials decide` does not answer this gate: the reviews do."""

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from models.acceptance import review_range
 from simulator.config import ProfileName
 from vendor.contract import ExpectationTerms
 
@@ -51,7 +52,8 @@ PROFILES = {
 
 
 def metric_value(profile: Profile, terms: ExpectationTerms, rng: random.Random) -> Decimal:
-    """A measurement of `terms.metric`: 10-30% on the profile's side of the target."""
+    """A measurement of `terms.metric`: 10-30% on the profile's side of the target, within
+    its unit's scale (a satisfaction in "points of 5" stays at most 5)."""
     target = terms.target
     margin = Decimal(str(round(rng.uniform(0.1, 0.3), 2)))
     delta = (abs(target) or Decimal(1)) * margin
@@ -60,6 +62,9 @@ def metric_value(profile: Profile, terms: ExpectationTerms, rng: random.Random) 
         value = target if profile.meets_targets else target + delta
     else:
         value = target + delta * (side if profile.meets_targets else -side)
+    scale = review_range(terms.unit)
+    if scale is not None:
+        value = min(max(value, scale[0]), scale[1])
     places = min(int(target.as_tuple().exponent), 0) - 2
     return rounded(value, Decimal(1).scaleb(places))
 
