@@ -22,6 +22,7 @@ from models.money import money
 from models.phases import Phase
 from models.scoring import scorecard
 from tasks.budget import apply_cap_decision_at, mark_announced, record_crossings
+from tasks.deliverables import measure_deliverables, record_deliverables
 from tasks.ladder import (
     archive_deliverable,
     mark_rung,
@@ -143,6 +144,8 @@ async def ladder(
         rung = rung.model_copy(update={"vendor_ref": item.id})
         metrics = await read_metrics(trial.vendor, slug)
         await record_delivery(trial, rung, item, metrics, await read_costs(trial.vendor, slug))
+        outcomes = await measure_deliverables(trial, rung)
+        await record_deliverables(trial, rung, outcomes, item.delivered_at)
 
         gate = await read_gate_inputs(trial)
         await _announce_crossings(trial, gate.spent)

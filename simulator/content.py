@@ -35,6 +35,21 @@ def document(seed: int, key: str, title: str, paragraphs: int = 6) -> bytes:
     return "\n".join(lines).encode()
 
 
+def runbook(seed: int, key: str, title: str, words: int) -> bytes:
+    """A markdown runbook of exactly `words` words, headings included, in numbered steps."""
+    rng = random.Random(f"{seed}:runbook:{key}")
+    lines = [f"# {title}", ""]
+    left = words - len(title.split())
+    number = 0
+    while left > 2:  # a step's heading, "## Step N", is two words
+        number += 1
+        count = min(rng.randint(40, 80), left - 2)
+        left -= count + 2
+        text = " ".join(rng.choice(WORDS) for _ in range(count))
+        lines += [f"## Step {number}", "", text.capitalize() + ".", ""]
+    return "\n".join(lines).encode()
+
+
 def archive(files: Mapping[str, Any], format_: str = "zip") -> bytes:
     """A zip of JSON files (or one JSON document), byte-identical for identical contents."""
     if format_ == "json":

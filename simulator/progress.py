@@ -9,7 +9,7 @@ from typing import Any
 
 from models.money import round_money
 from simulator import catalogue
-from simulator.content import archive, document, sha256
+from simulator.content import archive, document, runbook, sha256
 from simulator.profiles import Profile, billed_hours, metric_value
 from simulator.state import DirectiveRecord, ExportRecord, TrialRecord, WorkRecord, World
 from vendor.contract import (
@@ -96,12 +96,12 @@ def _submit_files(world: World, record: WorkRecord) -> None:
     key = (item.trial, item.client_ref)
     rng = world.rng("deliver", *key)
     for kind in DELIVERABLE_KINDS[: rng.randint(1, len(DELIVERABLE_KINDS))]:
-        content = document(world.seed, ":".join([*key, kind]), f"{item.title}: {kind}")
+        name, content = _file(world, key, item.title, kind)
         deliverable = Deliverable(
             id=world.next_id("dl"),
             work_item_id=item.id,
             media_type="text/markdown",
-            name=f"{catalogue.slug(item.title)}-{kind}.md",
+            name=name,
             size=len(content),
             sha256=sha256(content),
             submitted_at=at,
@@ -119,6 +119,17 @@ def _submit_files(world: World, record: WorkRecord) -> None:
             name=deliverable.name,
             sha256=deliverable.sha256,
         )
+
+
+def _file(world: World, key: tuple[str, str], title: str, kind: str) -> tuple[str, bytes]:
+    """A delivered file's name and bytes. The runbook goes in runbooks/: about four pages
+    (at 500 words a page) from a vendor that meets its targets, one from one that does not."""
+    name = catalogue.slug(title)
+    if kind != "runbook":
+        return f"{name}-{kind}.md", document(world.seed, ":".join([*key, kind]), f"{title}: {kind}")
+    rng = world.rng("runbook", *key)
+    words = rng.randint(1600, 1950) if world.profile.meets_targets else rng.randint(250, 480)
+    return f"runbooks/{name}.md", runbook(world.seed, ":".join(key), f"{title}: runbook", words)
 
 
 def _measure(world: World, record: WorkRecord) -> None:

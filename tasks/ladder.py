@@ -60,7 +60,10 @@ async def archive_deliverable(
     trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
 ) -> str:
     """Keep the delivered file on disk and record it (name, size, sha256); return its path."""
-    relative = PurePosixPath("archive", trial.slug, "deliverables", Path(deliverable.name).name)
+    # A folder per rung: vendors reuse names (report.pdf at every rung), and each stays as
+    # archived, so its checksum still holds when a later rung's files are measured with it.
+    name = Path(deliverable.name).name
+    relative = PurePosixPath("archive", trial.slug, "deliverables", rung.rung_key, name)
     digest = sha256(content).hexdigest()
     write_verified(get_settings().data_dir / relative, content, digest)
     file = ArchivedFile(
