@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger
 from pydantic import ConfigDict
 
 from config import get_settings
+from flows.acceptance import settle_acceptance
 from flows.gates import POLICY, GateInput, ask, how_to_wait
 from models.budget import crossed, thresholds
 from models.cap import WAITING_FOR_CAP, CapChoice, CapRequest, cap_request, check_new_cap
@@ -33,6 +34,7 @@ from tasks.ladder import (
     stop_ladder,
 )
 from tasks.reporting import announce, label_run, show_progress, start_progress
+from tasks.reviews import read_acceptance
 from tasks.trial_state import (
     decision_on_record,
     load_trial,
@@ -147,6 +149,11 @@ async def ladder(
         outcomes = await measure_deliverables(trial, rung)
         await record_deliverables(trial, rung, outcomes, item.delivered_at)
 
+        review = await read_acceptance(trial, rung.rung_key)
+        if review.due and not await settle_acceptance(
+            review, decisions, decision_timeout, how_to_wait(decisions)
+        ):
+            return WAITING  # not reviewed (in time): `trials review` or the form lets it on
         gate = await read_gate_inputs(trial)
         await _announce_crossings(trial, gate.spent)
         card = scorecard(trial.expectations, gate.measured, gate.rungs_done, date.today())

@@ -188,7 +188,13 @@ def evaluate(facts: EvaluationFacts, today: date) -> Evaluation:
     """Score the engagement, forecast its cost, time its rungs, and recommend."""
     terms = facts.terms
     done = [r for r in facts.rungs if r.done]
-    card = scorecard(terms.expectations, facts.measured, [r.key for r in done], today)
+    card = scorecard(
+        terms.expectations,
+        facts.measured,
+        [r.key for r in done],
+        today,
+        facts.plan.gates.evidence_tolerance,
+    )
     budget = budget_status(
         planned=sum((r.estimate for r in facts.rungs), Decimal(0)),
         earned=sum((r.estimate for r in done), Decimal(0)),

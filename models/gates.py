@@ -88,6 +88,13 @@ def recommend(
         f"exit below {gates.exit_below_score:.0%})"
     ]
     rationale += [f"missed '{line.id}'" for line in card.missed]
+    rationale += [
+        f"'{line.id}': the vendor reports {shown_value(line.vendor_reported, line.unit)}, "
+        f"the {line.provenance} says {shown_value(line.measured, line.unit)} {line.unit}; "
+        "scored on the latter"
+        for line in card.disagreements
+        if line.vendor_reported is not None and line.measured is not None
+    ]
     if score < gates.exit_below_score:
         return Recommendation(choice=Choice.EXIT, rationale=rationale)
     if score < gates.expand_at_score:
@@ -101,5 +108,14 @@ def recommend(
         return Recommendation(choice=Choice.EXIT, rationale=rationale)
     if not has_expansion:
         rationale.append("but the plan has no expansion phase to open; add one to expand")
+        return Recommendation(choice=Choice.EXTEND, rationale=rationale)
+    lacking = [line.id for line in card.due if not line.independent]
+    if gates.expand_requires_independent and lacking:
+        rationale.append(
+            "but the plan expands only on independent evidence, and "
+            + ", ".join(f"'{name}'" for name in lacking)
+            + " rests on the vendor's own figures: review it, or measure it from delivered "
+            "files, to expand"
+        )
         return Recommendation(choice=Choice.EXTEND, rationale=rationale)
     return Recommendation(choice=Choice.EXPAND, rationale=rationale)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
+from models.acceptance import WAITING_FOR_REVIEW
 from models.gate_kinds import WAITING_FOR_A_PERSON
 from models.money import money
 from models.phases import TERMINAL, Phase
@@ -45,6 +46,7 @@ class Concern(StrEnum):
     OVERDUE = "overdue"  # a rung's deliverable is past its due date
     SILENT = "silent"  # no word from the vendor on a rung for too long
     OVER_CAP = "over-cap"  # the engagement's spend reached its cap
+    REVIEW_DUE = "review-due"  # a delivered rung waits for the client's review too long
 
 
 class OpenRung(BaseModel):
@@ -76,6 +78,7 @@ class Watch(BaseModel):
     cap: Decimal
     currency: str
     raised: set[str]  # the keys of the escalations raised before
+    review_within: timedelta | None = None  # the plan's review window, while a rung waits
 
     @property
     def waits_for_a_person(self) -> bool:
@@ -134,6 +137,24 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
                 message=f"{watch.slug} has spent {money(watch.spent, watch.currency)} "
                 f"{watch.currency}, at or over its cap of {money(watch.cap, watch.currency)}. "
                 "No further rung starts; decide at the evaluation gate.",
+            )
+        )
+    waited = now - watch.waiting_since if watch.waiting_since else None
+    if (
+        watch.waiting_for == WAITING_FOR_REVIEW
+        and watch.review_within is not None
+        and waited is not None
+        and waited > watch.review_within
+        and watch.waiting_since is not None
+    ):
+        found.append(
+            Escalation(
+                key=f"review-due:e{watch.engagement}:{watch.waiting_since:%Y%m%dT%H%M%S}",
+                concern=Concern.REVIEW_DUE,
+                message=f"{watch.slug} has waited {span_in_words(waited)} for the client's "
+                f"review of its delivered rung, beyond the plan's {watch.review_within.days} "
+                f"days. Review it: `trials review {watch.slug} EXPECTATION VALUE --by NAME` "
+                "(`trials status` shows which), or in the paused run's form.",
             )
         )
     return [e for e in found if e.key not in watch.raised]

@@ -243,6 +243,13 @@ class Gates(Section):
 
     expand_at_score: Annotated[Amount, Field(gt=0, le=1)]
     exit_below_score: Annotated[Amount, Field(ge=0, lt=1)]
+    # Expansion only on evidence the vendor did not report about itself: every due
+    # expectation scored on a client review or on delivered files (models.evidence).
+    expand_requires_independent: bool = False
+    # A vendor-reported value and an independent one disagree beyond this share.
+    evidence_tolerance: Annotated[Amount, Field(gt=0, le=1, decimal_places=4)] = Decimal("0.10")
+    # Days a delivered rung may wait for the client's review before the monitor reminds.
+    review_within_days: Annotated[int, Field(gt=0, le=90)] = 5
 
 
 class ExitPlan(Section):

@@ -3,15 +3,17 @@ the escalations raised."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.acceptance import WAITING_FOR_REVIEW
 from models.budget import DONE
 from models.gate_kinds import WAITING_FOR_A_PERSON
 from models.monitor import Escalation, OpenRung, Watch
 from models.phases import TERMINAL, Phase
+from models.plan import Plan
 from models.status import TrialStatus
 from models.tables import (
     AuditEntry,
@@ -70,6 +72,7 @@ def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
         engagement=trial.engagement,
         waiting_for=trial.waiting_for,
         waiting_since=trial.waiting_since,
+        review_within=_review_window(trial),
         open_rungs=[
             OpenRung(
                 key=r.rung_key, submitted_at=r.submitted_at, sent_at=sent, due_in_days=r.due_in_days
@@ -177,6 +180,13 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
         escalations=list(messages),
         advice=_advice(session, trial),
     )
+
+
+def _review_window(trial: Trial) -> timedelta | None:
+    """The plan's review window, read only for a trial waiting for a client review."""
+    if trial.waiting_for != WAITING_FOR_REVIEW:
+        return None
+    return timedelta(days=Plan.model_validate_json(trial.plan_json).gates.review_within_days)
 
 
 def _advice(session: Session, trial: Trial) -> str | None:

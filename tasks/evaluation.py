@@ -93,15 +93,19 @@ def scorecard_markdown(evaluation: Evaluation) -> str:
         f"**Weighted score {score}** (expand at {gates.expand_at_score:.0%}, exit below "
         f"{gates.exit_below_score:.0%}). Recommendation: **{evaluation.recommendation.choice}**.",
         "",
-        "| expectation | metric | target | measured | met | weight |",
-        "|---|---|---|---|---|---|",
+        "| expectation | metric | target | measured | from | met | weight |",
+        "|---|---|---|---|---|---|---|",
     ]
     for line in evaluation.scorecard:
         met = "not due" if not line.due else ("yes" if line.met else "**no**")
+        source = line.provenance
+        if line.disagrees:
+            said = _measured(line.vendor_reported, line.unit)
+            source += f"; **the vendor reports {said}**"
         lines.append(
             f"| {line.id} | {line.metric} | {line.comparator} {_num(line.target)} "
-            f"{_cell(line.unit)} | {_measured(line.measured, line.unit)} | {met} | "
-            f"{_num(line.weight)} |"
+            f"{_cell(line.unit)} | {_measured(line.measured, line.unit)} | {_cell(source)} | "
+            f"{met} | {_num(line.weight)} |"
         )
     lines += override_markdown(evaluation.override_index)
     lines += ["", "## Why", ""] + [f"- {_cell(r)}" for r in evaluation.recommendation.rationale]

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from config import Settings
 from flows.trial import trial
-from models.tables import Decision, PilotTask, Trial
+from models.tables import Decision, Measurement, PilotTask, Trial
 from simulator.config import ProfileName
 from store.db import read_session
 from tests.conftest import empty_store
@@ -210,6 +210,34 @@ def answer_in_the_form(
     return shown
 
 
+def review_in_the_form(
+    page: Page,
+    api: str,
+    run_id: str,
+    key: str,
+    values: dict[str, str],
+    by: str,
+    shot: Path,
+) -> dict[str, str]:
+    """Open the run's page, press Resume, type each review value into its number field,
+    and submit the acceptance form; what the form showed."""
+    page.goto(f"{api.removesuffix('/api')}/runs/flow-run/{run_id}")
+    page.get_by_role("button", name="Resume").click()
+    form = page.get_by_role("dialog")
+    form.locator(".schema-form-property", has_text="Reason").locator("textarea").wait_for()
+    shown = {"text": form.inner_text()}
+    for expectation, value in values.items():
+        field = form.locator(".schema-form-property", has_text=f"{expectation} (")
+        field.locator("input").fill(value)
+    form.locator(".schema-form-property", has_text="Reason").locator("textarea").fill(
+        "Client survey of rung 3"
+    )
+    form.locator(".schema-form-property", has_text="Decided By").locator("textarea").fill(by)
+    page.screenshot(path=shot)
+    submit(form, api, run_id, key)
+    return shown
+
+
 def submit(form: Locator, api: str, run_id: str, key: str) -> None:
     """Press Submit until the answer is sent: the form closes, or the run leaves the gate.
 
@@ -255,6 +283,11 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
         )
         # The form closes as it sends the answer: the run may show the gate just
         # answered for a moment, so this waits for the next gate by its key.
+        gate = "acceptance-e1-rung-3"  # rung-3's satisfaction is the client's to review
+        reaches_gate(api, run_id, gate)
+        review = review_in_the_form(
+            page, api, run_id, gate, {"satisfaction": "4.5"}, "Sam Ortiz", tmp_path / "review.png"
+        )
         gate = "evaluation-e1-1"
         reaches_gate(api, run_id, gate)
         evaluation = answer_in_the_form(
@@ -268,7 +301,8 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
     assert "the estimate covers the ladder under the cap" in budget["reason"]
     assert evaluation["choice"] == "expand"
     assert evaluation["reason"]  # the recommendation's rationale
-    for shot in ("budget.png", "decision.png"):
+    assert "the vendor reports" in review["text"] and "points of 5" in review["text"]
+    for shot in ("budget.png", "review.png", "decision.png"):
         assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
@@ -277,10 +311,17 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
                 Decision.trial_id == row.id
             )
         ).all()
+        reviewed = session.exec(
+            select(Measurement.value, Measurement.produced_by).where(
+                Measurement.trial_id == row.id, Measurement.source == "client_review"
+            )
+        ).all()
     assert sorted(decided) == [
+        ("acceptance:e1:rung-3", "accept", "Sam Ortiz", "Client survey of rung 3"),
         ("budget-approval:e1", "approve", "Sam Ortiz", "Within the Q4 budget"),
         ("evaluation:e1:1", "expand", "Sam Ortiz", "Every target met"),
     ]
+    assert reviewed == [(Decimal("4.5"), "Sam Ortiz")]
     assert (row.phase, row.engagement, row.waiting_for) == ("piloting", 2, None)
 
 
@@ -356,6 +397,18 @@ def test_the_cap_form_refuses_a_cap_too_low_and_takes_one_that_lets_the_rung_sta
         waiting = run_state(api, run_id)
         field["New Cap"].locator("input").fill(str(needed))
         submit(form, api, run_id, "budget-cap-e1-rung-3")
+    # Rung 3 is delivered; its satisfaction review is answered from a terminal this time,
+    # which resumes the suspended run as the form would.
+    reaches_gate(api, run_id, "acceptance-e1-rung-3")
+    reviewed = subprocess.run(
+        [TRIALS, "review", slug, "satisfaction", "4.5", "--by", "Sam Ortiz"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "Resumed" in reviewed.stdout, reviewed.stdout
     after = reaches_gate(api, run_id, "evaluation-e1-1")
 
     # 15,600 was refused in the form, and the run stayed suspended at the cap.

@@ -78,3 +78,100 @@ def test_disagreement_is_a_share_of_the_independent_value() -> None:
     assert disagrees(D("4.8"), D("3.1"), D("4.2"), D("0.10"))
     assert not disagrees(D("3.3"), D("3.1"), D("4.2"), D("0.10"))  # 0.2 ≤ 0.31
     assert disagrees(D("1"), D("0"), D("5"), D("0.10"))  # against the target when 0
+
+
+def test_expansion_on_independent_evidence_only_names_what_lacks_it() -> None:
+    from models.gates import Choice, recommend
+    from models.plan import Gates
+
+    response = Expectation(
+        id="first-response",
+        metric="p90_minutes",
+        comparator=Comparator.LE,
+        target=D(30),
+        unit="minutes",
+        source=Source.VENDOR_METRICS,
+        holds_from="rung-1",
+    )
+    readings = {
+        "p90_minutes": [reading(D(20))],
+        "csat_score": [reading(D("4.8")), reading(D("4.5"), Source.CLIENT_REVIEW, by="Dana")],
+    }
+    card = scorecard([response, SATISFACTION], readings, ["rung-1"], TODAY)
+    strict = Gates(
+        expand_at_score=D("0.8"), exit_below_score=D("0.6"), expand_requires_independent=True
+    )
+    advice = recommend(card, strict, D(100), D(200), True, "USD")
+    assert advice.choice is Choice.EXTEND
+    assert "'first-response' rests on the vendor's own figures" in advice.rationale[-1]
+    lenient = strict.model_copy(update={"expand_requires_independent": False})
+    assert recommend(card, lenient, D(100), D(200), True, "USD").choice is Choice.EXPAND
+
+
+def test_a_disagreement_is_named_in_the_recommendation() -> None:
+    from models.gates import recommend
+    from models.plan import Gates
+
+    readings = {
+        "csat_score": [reading(D("4.8")), reading(D("3.1"), Source.CLIENT_REVIEW, by="Dana")]
+    }
+    card = scorecard([SATISFACTION], readings, ["rung-1"], TODAY)
+    gates = Gates(expand_at_score=D("0.8"), exit_below_score=D("0.6"))
+    advice = recommend(card, gates, D(100), D(200), True, "USD")
+    assert (
+        "'satisfaction': the vendor reports 4.80, the client review by Dana says 3.10 "
+        "points of 5; scored on the latter" in advice.rationale
+    )
+
+
+def test_a_rung_waiting_for_review_past_the_window_is_reminded_once() -> None:
+    from datetime import timedelta
+
+    from models.acceptance import WAITING_FOR_REVIEW
+    from models.monitor import Concern, Watch, escalations
+    from models.phases import Phase
+
+    watch = Watch(
+        slug="t",
+        trial_id=1,
+        vendor="Acme",
+        phase=Phase.PILOTING,
+        engagement=1,
+        waiting_for=WAITING_FOR_REVIEW,
+        waiting_since=AT,
+        open_rungs=[],
+        last_heard=None,
+        spent=D(0),
+        cap=D(100),
+        currency="USD",
+        raised=set(),
+        review_within=timedelta(days=5),
+    )
+    assert escalations(watch, AT + timedelta(days=4), timedelta(days=2)) == []
+    [reminder] = escalations(watch, AT + timedelta(days=6), timedelta(days=2))
+    assert reminder.concern is Concern.REVIEW_DUE and "`trials review t " in reminder.message
+    assert watch.waits_for_a_person  # the monitor leaves the gate itself to people
+    again = watch.model_copy(update={"raised": {reminder.key}})
+    assert escalations(again, AT + timedelta(days=9), timedelta(days=2)) == []
+
+
+def test_a_stand_in_is_only_a_value_a_person_could_have_written() -> None:
+    from models.acceptance import AcceptanceRequest, ReviewDue
+
+    def request(said: Decimal | None) -> AcceptanceRequest:
+        due = ReviewDue(
+            id="satisfaction",
+            metric="csat_score",
+            description=None,
+            comparator=">=",
+            target=D("4.2"),
+            unit="points of 5",
+            vendor_reported=said,
+        )
+        return AcceptanceRequest(
+            slug="t", trial_id=1, engagement=1, rung="rung-3", due=[due], reviewed={}
+        )
+
+    assert request(D("4.8")).stand_ins() == {"satisfaction": D("4.8")}
+    assert request(D("5.08")).stand_ins() is None  # off the scale: a person must review
+    assert request(None).stand_ins() is None
