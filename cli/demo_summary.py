@@ -40,6 +40,20 @@ def print_summary(
             Text.assemble((o.slug, "bold"), f": {because}"), (0, 0, 0, 2), expand=False
         )
         out.print(reason, soft_wrap=False)
+    if stood_in := [(o.slug, gate) for o in outcomes for gate in o.stood_in]:
+        out.print(
+            Padding(
+                Text(
+                    "Answered by policy, as --auto does: "
+                    + ", ".join(f"{gate} of {slug}" for slug, gate in stood_in)
+                    + ". No client reviewed those rungs, so the vendor's own figures stand "
+                    "in, labelled 'vendor-reported, taken by policy' on the scorecard; "
+                    "`trials review` records what the client saw."
+                ),
+                (1, 0, 0, 0),
+            ),
+            soft_wrap=False,
+        )
     out.print()
     for line in next_steps(outcomes, reports, ui):
         out.print(line, soft_wrap=True)

@@ -125,6 +125,23 @@ def _let_the_run_go_on(gate: OpenGate, request: AcceptanceRequest, reviewer: str
     if run is not None and resume(run, answer):
         typer.echo(f"Resumed {run.name}: it accepts the rung on the reviews and climbs on.")
         return
+    from models.acceptance import ACCEPT
+    from store.db import write_session
+    from store.decisions import record_pending_decision
+
+    with write_session(get_settings()) as session:  # the trial now waits for a run, not a person
+        record_pending_decision(
+            session=session,
+            slug=gate.slug,
+            trial_id=gate.trial_id,
+            gate=gate.gate,
+            choice=ACCEPT,
+            recommendation=None,
+            reason="reviewed with `trials review`",
+            decided_by=", ".join(request.reviewers) or reviewer,
+            evidence=request.evidence(),
+            applied_by=gate.flow,
+        )
     typer.echo(
         f"No run waits at {gate.gate}; the next run accepts the rung: `trials start "
         f"{gate.slug}` with a Prefect server, `trials run {gate.slug}` without, or else the "

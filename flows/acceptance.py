@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict, Field, create_model
 
 from config import get_settings
-from flows.gates import POLICY, GateInput, ask
+from flows.gates import GateInput, ask
 from models.acceptance import ACCEPT, WAITING_FOR_REVIEW, AcceptanceRequest, review_range
+from models.gate_kinds import POLICY
 from tasks.reviews import record_reviews
 from tasks.trial_state import decision_on_record, record_decision
 
@@ -85,8 +86,9 @@ async def settle_acceptance(
     own values are recorded as stand-ins, labelled "vendor-reported, taken by policy", so
     the scorecard never shows them as the client's.
     """
-    if not request.missing:
-        return await _accepted(request, "every review due is on record", POLICY)
+    if not request.missing:  # reviewed meanwhile (`trials review`): accepted on their word
+        by = ", ".join(request.reviewers) or POLICY
+        return await _accepted(request, "every review due is on record", by)
     if decisions == "auto" and (stand_ins := request.stand_ins()) is not None:
         note = "no client review: the vendor's own value taken by policy (--auto)"
         await record_reviews(request, stand_ins, POLICY, note, stand_in=True)

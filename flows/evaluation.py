@@ -5,8 +5,9 @@ from __future__ import annotations
 from prefect import flow
 
 from config import get_settings
-from flows.gates import POLICY, GateInput, ask, how_to_wait
+from flows.gates import GateInput, ask, how_to_wait
 from models.evaluation import WAITING_FOR_DECISION, Evaluation, check_choice, check_mode
+from models.gate_kinds import POLICY
 from models.gates import Choice
 from models.phases import Phase
 from tasks.evaluation import (

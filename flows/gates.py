@@ -18,7 +18,6 @@ from models.evaluation import pause_key
 from models.monitor import asked_note
 from tasks.trial_state import set_waiting
 
-POLICY = "policy"  # who decided, when the recommendation was taken with no prompt
 # How a run waits for the answer: it pauses (its process waits), it suspends (its process
 # ends, and the server reschedules the run once answered: deployment runs only), or it
 # does not wait (the answer is recorded for the next run).

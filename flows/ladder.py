@@ -12,12 +12,13 @@ from pydantic import ConfigDict
 
 from config import get_settings
 from flows.acceptance import settle_acceptance
-from flows.gates import POLICY, GateInput, ask, how_to_wait
+from flows.gates import GateInput, ask, how_to_wait
 from models.budget import crossed, thresholds
 from models.cap import WAITING_FOR_CAP, CapChoice, CapRequest, cap_request, check_new_cap
 from models.context import TrialContext
 from models.errors import TrialsError
 from models.evaluation import check_mode
+from models.gate_kinds import POLICY
 from models.gates import missed_reasons
 from models.money import money
 from models.phases import Phase

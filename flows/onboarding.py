@@ -6,7 +6,7 @@ from __future__ import annotations
 from prefect import flow
 
 from config import get_settings
-from flows.gates import POLICY, GateInput, ask, how_to_wait
+from flows.gates import GateInput, ask, how_to_wait
 from models.approval import (
     PHASE_AFTER_APPROVAL,
     WAITING_FOR_APPROVAL,
@@ -17,6 +17,7 @@ from models.approval import (
 )
 from models.context import TrialContext
 from models.evaluation import check_mode, engagement_terms
+from models.gate_kinds import POLICY
 from models.keys import idempotency_key
 from models.money import money
 from models.override_index import expectation_area

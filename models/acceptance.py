@@ -116,6 +116,7 @@ class AcceptanceRequest(BaseModel):
     rung: str
     due: list[ReviewDue]
     reviewed: dict[str, Decimal]  # expectation id -> the value a person recorded
+    reviewers: list[str] = []  # who recorded them, in order
 
     @property
     def gate(self) -> str:

@@ -19,6 +19,8 @@ from models.evaluation import WAITING_FOR_DECISION
 from models.gates import Choice
 from models.phases import Phase
 
+POLICY = "policy"  # who decided, when the engine's advice was taken with no prompt (--auto)
+
 
 class GateKind(BaseModel):
     """One kind of gate."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from models.gate_kinds import POLICY
 from models.tables import AuditEntry, CostEntry, Decision, PilotTask
 from store.trials import get_trial
 
@@ -25,6 +26,7 @@ class TrialOutcome(BaseModel):
     decision: str | None
     why: str | None
     stopped: str | None
+    stood_in: list[str] = []  # acceptance gates answered by policy, with no client review
 
 
 def trial_outcome(*, session: Session, slug: str, vendor: str) -> TrialOutcome:
@@ -46,6 +48,15 @@ def trial_outcome(*, session: Session, slug: str, vendor: str) -> TrialOutcome:
         .where(AuditEntry.trial_id == trial.id, AuditEntry.action == "ladder_stopped")
         .order_by(col(AuditEntry.id).desc())
     ).first()
+    stood_in = session.exec(
+        select(Decision.gate)
+        .where(
+            Decision.trial_id == trial.id,
+            col(Decision.gate).startswith("acceptance"),
+            Decision.decided_by == POLICY,
+        )
+        .order_by(col(Decision.id))
+    ).all()
     return TrialOutcome(
         slug=slug,
         vendor=vendor,
@@ -64,4 +75,5 @@ def trial_outcome(*, session: Session, slug: str, vendor: str) -> TrialOutcome:
         decision=decision.choice if decision else None,
         why=decision.reason if decision else None,
         stopped=stopped,
+        stood_in=list(stood_in),
     )

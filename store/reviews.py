@@ -29,6 +29,7 @@ def acceptance_request(
     due = reviews_due(trial.expectations, ladder, rung, today)
     task = next((r for r in rungs if r.rung_key == rung), None)
     reviewed = _reviewed(session, trial, task.id if task else None)
+    reviewers = _reviewers(session, task.id if task else None)
     said = readings(session=session, trial_id=trial.trial_id, engagement=trial.engagement)
     return AcceptanceRequest(
         slug=trial.slug,
@@ -37,6 +38,7 @@ def acceptance_request(
         rung=rung,
         due=[_due(e, said) for e in due],
         reviewed={k: v for k, v in reviewed.items() if k in {e.id for e in due}},
+        reviewers=reviewers,
     )
 
 
@@ -157,6 +159,18 @@ def _reviewed(session: Session, trial: TrialContext, rung_id: int | None) -> dic
         .order_by(col(Measurement.measured_at), col(Measurement.id))
     ).all()
     return dict(rows)
+
+
+def _reviewers(session: Session, rung_id: int | None) -> list[str]:
+    """Who reviewed at the rung, each once, in the order they first did."""
+    if rung_id is None:
+        return []
+    names = session.exec(
+        select(Measurement.produced_by)
+        .where(Measurement.pilot_task_id == rung_id, Measurement.source == Source.CLIENT_REVIEW)
+        .order_by(col(Measurement.id))
+    ).all()
+    return list(dict.fromkeys(names))
 
 
 def _review_count(session: Session, rung_id: int, expectation_id: int) -> int:

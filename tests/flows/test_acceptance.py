@@ -71,7 +71,7 @@ async def test_a_rung_waits_for_the_clients_review_and_is_scored_on_it(
         gate = session.exec(select(Decision).where(Decision.gate == "acceptance:e1:rung-3")).one()
         evaluation = evaluate(evaluation_facts(session=session, slug=slug), utcnow().date())
     assert statuses == ["accepted", "accepted", "stopped"]
-    assert (gate.choice, gate.decided_by) == ("accept", "policy")
+    assert (gate.choice, gate.decided_by) == ("accept", "Dana Reyes")
     [line] = [line for line in evaluation.scorecard if line.id == "satisfaction"]
     assert (line.measured, line.met, line.provenance) == (
         Decimal("3.1"),

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from decimal import Decimal as D
+from uuid import UUID
 
 import httpx
 from prefect import get_client
@@ -44,6 +45,18 @@ def timesheets(settings: Settings) -> Decimal:
     with read_session(settings) as session:
         rows = session.exec(select(CostEntry.amount).where(CostEntry.kind == "timesheet")).all()
     return sum(rows, Decimal(0))
+
+
+async def paused_at(run_id: UUID, key: str, timeout: float = 60) -> None:
+    """Wait until the run is paused at the gate with this pause key."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with get_client() as client:
+        while True:
+            run = await client.read_flow_run(run_id)
+            if run.state and run.state.is_paused() and run.state.state_details.pause_key == key:
+                return
+            assert asyncio.get_running_loop().time() < deadline, run.state
+            await asyncio.sleep(0.2)
 
 
 def decide(*argv: str) -> tuple[int, str]:
@@ -92,9 +105,14 @@ async def test_the_overrunner_stops_at_the_cap_then_climbs_on_a_raised_cap(
     )
     assert code == 0, said
     assert "recorded at budget-cap:e1:rung-3, and the next ladder run applies it" in said
+    # Rung 3 climbs; delivered, it waits for the client's review of its satisfaction.
+    assert await ladder(slug, wait_seconds=30, decisions="defer") == "waiting"
+    reviewed = runner.invoke(app, ["review", slug, "satisfaction", "4.5", "--by", "Dana"])
+    assert reviewed.exit_code == 0 and "No run waits at acceptance:e1:rung-3" in reviewed.output
     assert await ladder(slug, wait_seconds=30, decisions="defer") == "evaluating"
 
     row, rungs, decisions = stored(settings, slug)
+    decisions = [d for d in decisions if d.gate.startswith("budget-cap")]
     assert row.budget_cap == Decimal("16500.00") and row.waiting_for is None
     assert [r.status for r in rungs][:2] == ["accepted", "accepted"]
     assert rungs[2].vendor_ref is not None  # climbed
@@ -194,10 +212,21 @@ async def test_the_cap_form_refuses_a_raise_that_would_not_let_the_rung_start(
     )
     assert answered.exit_code == 0, answered.output
     assert f"Resumed ladder-{slug}" in answered.stdout
+    # Rung 3 is delivered; the run pauses again for the client's review, and
+    # `trials review` resumes it as the form would.
+    await paused_at(run.id, "acceptance-e1-rung-3")
+    reviewed = await asyncio.to_thread(
+        runner.invoke, app, ["review", slug, "satisfaction", "4.5", "--by", "Dana"]
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    assert f"Resumed ladder-{slug}" in reviewed.output
     assert await asyncio.wait_for(running, 60) == "evaluating"
     row, rungs, decisions = stored(settings, slug)
     assert row.budget_cap == needed and rungs[2].vendor_ref is not None
-    assert json.loads(decisions[-1].evidence_json)["new_cap"] == str(needed)
+    [cap] = [d for d in decisions if d.gate == "budget-cap:e1:rung-3"]
+    assert json.loads(cap.evidence_json)["new_cap"] == str(needed) and cap.value == needed
+    [accepted] = [d for d in decisions if d.gate == "acceptance:e1:rung-3"]
+    assert (accepted.choice, accepted.decided_by) == ("accept", "Dana")
 
 
 async def test_exit_at_the_cap_runs_the_exit_plan(

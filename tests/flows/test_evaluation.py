@@ -167,7 +167,10 @@ async def test_auto_takes_the_recommendation_with_its_evidence(
         await latest_artifact(f"scorecard-{slug}"),
         await latest_artifact(f"budget-{slug}"),
     )
-    row = "| first-response | p90_first_response_minutes | <= 30 minutes | 24.0 | yes | 3 |"
+    row = (
+        "| first-response | p90_first_response_minutes | <= 30 minutes | 24.0 | "
+        "vendor-reported | yes | 3 |"
+    )
     assert row in str(card.data)
     assert budget.type == "table" and "11930.00" in str(budget.data)
     [event] = await recommended(slug, since)

@@ -103,4 +103,16 @@ async def test_the_monitor_leaves_a_trial_waiting_for_a_person_alone_until_they_
         "escalated": 0,
         "advanced": 1,
     }
+    # rung-3 is delivered, and its satisfaction is the client's to review
+    assert waiting(settings, slug) == ("piloting", "client review to accept the rung")
+    assert await monitor(advance="here") == {"active": 1, "escalated": 0, "advanced": 0}
+    reviewed = await asyncio.to_thread(
+        CliRunner().invoke, app, ["review", slug, "satisfaction", "4.6", "--by", "Sam Ortiz"]
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    assert await monitor(advance="here", wait_seconds=30) == {
+        "active": 1,
+        "escalated": 0,
+        "advanced": 1,
+    }
     assert waiting(settings, slug) == ("evaluating", "decision at evaluation")
