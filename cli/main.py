@@ -20,6 +20,7 @@ from cli import (
     plans,
     reads,
     reports,
+    rescore,
     review,
     run,
     service,
@@ -81,6 +82,7 @@ app.command()(exit_check.exit_check)
 app.command()(direct.direct)
 app.command()(reports.budget)
 app.command()(reports.report)
+app.command()(rescore.rescore)
 app.command()(service.server)
 app.command()(service.worker)
 app.command()(service.deploy)
