@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from config import get_settings
-from flows.gates import GateInput, ask, how_to_wait
+from flows.gates import NO_WAIT, GateInput, ask, how_to_wait
 from models.evaluation import WAITING_FOR_DECISION, Evaluation, check_choice, check_mode
 from models.gate_kinds import POLICY
 from models.gates import Choice
@@ -32,8 +32,8 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     """Score the engagement, forecast its cost, recommend, then apply the decision taken.
 
     `decisions` is "ask" (pause for a person: the UI's form or `trials decide`), "auto"
-    (take the recommendation) or "defer" (end the run at the gate; `trials decide`
-    records the decision for the next run).
+    (take the recommendation, unless it is left to a person: `Evaluation.for_a_person`) or
+    "defer" (end the run at the gate; `trials decide` records the decision for the next run).
     """
     check_mode(decisions)
     await label_run(await load_trial(slug), Phase.EVALUATING)
@@ -57,7 +57,10 @@ async def settle_decision(result: Evaluation, decisions: str, timeout: int, how:
     """
     if await decision_on_record(result.trial_id, result.gate) is not None:
         return True
-    answer = _policy(result) if decisions == "auto" else await _ask(result, timeout, how)
+    if decisions == "auto" and not result.for_a_person:
+        answer: DecisionInput | None = _policy(result)
+    else:  # under "auto", an advice left to a person waits for `trials decide`
+        answer = await _ask(result, timeout, NO_WAIT if decisions == "auto" else how)
     if answer is None:
         return False
     check_choice(result, answer.choice)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from prefect import flow
 from prefect.context import FlowRunContext
 
@@ -20,8 +22,7 @@ from tasks.reporting import label_run
 from tasks.reviews import read_acceptance_stop
 from tasks.trial_state import load_trial
 
-# A run stops at the first of these; the next run (or the monitor) carries the trial on.
-EXPANDED = "expanded"
+# Evaluations of one engagement in one run: extended again and again, a person should look.
 MAX_EVALUATIONS_PER_RUN = 2
 
 
@@ -46,11 +47,12 @@ async def trial(
 async def _carry(
     slug: str, decisions: str, wait_seconds: float, decision_timeout: int, suspend: bool
 ) -> str:
-    """Run the phase flows in turn until the trial waits, expands or ends."""
-    evaluations = 0
-    while (phase := (await load_trial(slug)).phase) not in TERMINAL:
-        evaluations += phase is Phase.EVALUATING
-        if evaluations > MAX_EVALUATIONS_PER_RUN:
+    """Run the phase flows in turn until the trial waits or ends; an expansion carries on
+    into the new engagement's ladder. Evaluations are counted per engagement."""
+    evaluations: Counter[int] = Counter()
+    while (phase := (state := await load_trial(slug)).phase) not in TERMINAL:
+        evaluations[state.engagement] += phase is Phase.EVALUATING
+        if evaluations[state.engagement] > MAX_EVALUATIONS_PER_RUN:
             return WAITING  # extended again and again: a person should look at it
         outcome = await _phase(slug, phase, decisions, wait_seconds, decision_timeout)
         if outcome == WAITING and suspend and await _suspend_at_gate(slug):
@@ -95,8 +97,7 @@ async def _phase(
         if await evaluation(slug, decisions, decision_timeout) is None:
             return WAITING
     elif phase is Phase.EXPANDING:
-        await expansion(slug)
-        return EXPANDED  # the larger engagement starts on the next run
+        await expansion(slug)  # then the larger engagement's ladder, in this run
     elif phase is Phase.EXITING:
         await exit_trial(slug)
     return None

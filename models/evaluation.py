@@ -127,6 +127,20 @@ class Evaluation(BaseModel):
     can_expand: bool
 
     @property
+    def for_a_person(self) -> bool:
+        """Whether the recommendation is one `auto` leaves to a person: an engagement opened
+        by an expansion scores high enough to expand, but no engagement is left to open.
+        Extending is then no finding about the vendor; renewing, extending or exiting is a
+        person's call."""
+        return (
+            self.engagement > 1
+            and not self.can_expand
+            and self.recommendation.choice is Choice.EXTEND
+            and self.score is not None
+            and self.score >= self.gates.expand_at_score
+        )
+
+    @property
     def rationale(self) -> str:
         """The recommendation's reasons, as one line."""
         return "; ".join(self.recommendation.rationale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,9 @@ from sqlmodel import col, select
 from config import Settings
 from flows.evaluation import evaluation
 from flows.expansion import expansion
-from flows.ladder import ladder
 from flows.trial import trial
 from models.errors import PlanError, TransitionError
+from models.evaluation import evaluate
 from models.phases import Phase
 from models.tables import (
     AuditEntry,
@@ -27,6 +28,7 @@ from models.tables import (
 )
 from planfile import load_plan, require_valid
 from store.db import read_session, write_session
+from store.evaluation import evaluation_facts
 from store.phases import change_phase
 from store.trials import create_trial
 from tests.conftest import VALID_PLAN
@@ -108,13 +110,18 @@ async def test_expansion_opens_engagement_2_once(
     assert "3 expectations acknowledged" in audit[-1].reason
 
 
-async def test_a_reliable_vendor_meets_the_larger_engagements_own_targets(
+async def test_the_run_that_expands_climbs_the_larger_engagement_against_its_own_targets(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
     slug = stored_trial()
-    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
-    await ladder(slug, wait_seconds=30, decisions="auto")
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"
     with read_session(settings) as session:
+        row = session.exec(select(Trial)).one()
+        climbed = session.exec(
+            select(PilotTask.rung_key, PilotTask.status)
+            .where(PilotTask.engagement == 2)
+            .order_by(col(PilotTask.position))
+        ).all()
         rollout = session.exec(
             select(PilotTask.status).where(PilotTask.rung_key == "office-rollout")
         ).one()
@@ -127,6 +134,17 @@ async def test_a_reliable_vendor_meets_the_larger_engagements_own_targets(
     # Measured against engagement 2's target (20 minutes), not the pilot's (30).
     assert rollout == "accepted"
     assert measured and all(value <= 20 for value in measured)
+    assert list(climbed) == [("office-rollout", "accepted"), ("l2-takeover", "accepted")]
+    # Engagement 2 scores 100%, but no engagement is left to open: auto leaves that to a person.
+    assert (row.phase, row.engagement, row.waiting_for) == (
+        "evaluating",
+        2,
+        "decision at evaluation",
+    )
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"  # still, no loop
+    with read_session(settings) as session:
+        gates = session.exec(select(Decision.gate).order_by(col(Decision.id))).all()
+    assert "evaluation:e2:1" not in gates and "evaluation:e1:1" in gates
 
 
 async def test_engagement_2_is_evaluated_on_its_own_terms(
@@ -154,13 +172,28 @@ async def test_engagement_2_is_evaluated_on_its_own_terms(
                 )
             )
     move(settings, slug, Phase.EVALUATING)
-    assert await evaluation(slug, decisions="auto") == "extend"  # no third engagement to open
+    # No third engagement to open: auto leaves it to a person; `trials decide` answers.
+    assert await evaluation(slug, decisions="auto") is None
     with read_session(settings) as session:
-        [decision] = session.exec(select(Decision)).all()
-    evidence = json.loads(decision.evidence_json)
-    assert decision.gate == "evaluation:e2:1" and D(evidence["score"]) == 1
-    assert D(evidence["cap"]) == 48000 and D(evidence["budget"]["planned"]) == D(37400)
-    assert "no expansion phase to open" in decision.reason
+        assessed = evaluate(evaluation_facts(session=session, slug=slug), date.today())
+    assert assessed.gate == "evaluation:e2:1" and assessed.score == 1 and assessed.for_a_person
+    assert assessed.cap == 48000 and assessed.budget.planned == D(37400)
+    assert "but the plan has no expansion phase to open; add one to expand" in assessed.rationale
+    with write_session(settings) as session:
+        session.add(
+            Decision(
+                trial_id=session.exec(select(Trial.id)).one(),
+                gate="evaluation:e2:1",
+                choice="extend",
+                recommendation="extend",
+                reason="one more month",
+                decided_by="Sam Ortiz",
+            )
+        )
+    assert await evaluation(slug, decisions="auto") == "extend"
+    with read_session(settings) as session:
+        waiting = session.exec(select(Trial.waiting_for)).one()
+    assert waiting is None
 
 
 async def test_expansion_refuses_a_plan_without_one_and_a_trial_not_expanding(

@@ -42,15 +42,33 @@ def stored(settings: Settings):  # type: ignore[no-untyped-def]
     return row, list(rungs), list(choices), list(exits), base
 
 
+def engagement_2(settings: Settings) -> list[tuple[str, str]]:
+    """The rungs of the expansion's engagement and where each stands."""
+    with read_session(settings) as session:
+        rows = session.exec(
+            select(PilotTask.rung_key, PilotTask.status)
+            .where(PilotTask.engagement == 2)
+            .order_by(PilotTask.position)  # type: ignore[arg-type]
+        ).all()
+    return [(key, status) for key, status in rows]
+
+
 @pytest.mark.parametrize("profile", [ProfileName.RELIABLE, ProfileName.HOSTILE_EXIT])
-async def test_a_vendor_that_delivers_is_expanded(
+async def test_a_vendor_that_delivers_is_expanded_and_climbs_the_larger_ladder(
     settings: Settings, stored_trial: StoreTrial, profile: ProfileName
 ) -> None:
     slug = stored_trial(profile)
-    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"
     row, rungs, choices, exits, _ = stored(settings)
-    assert (row.phase, row.engagement) == ("piloting", 2)
+    # The same run opened engagement 2, climbed its ladder, and waits for a person at its
+    # evaluation: it would expand, but the plan has no third engagement to open.
+    assert (row.phase, row.engagement, row.waiting_for) == (
+        "evaluating",
+        2,
+        "decision at evaluation",
+    )
     assert rungs == ["accepted"] * 3 and choices == ["expand"]
+    assert engagement_2(settings) == [("office-rollout", "accepted"), ("l2-takeover", "accepted")]
     assert exits and set(exits) == {"pending"}  # the exit plan is carried forward, ready
     async with get_client() as client:
         ladders = await client.read_flow_runs(
@@ -98,11 +116,12 @@ async def test_a_flaky_vendor_gets_there_with_retries(
     slug = stored_trial(
         ProfileName.FLAKY, fault_rate=0.2, slow_seconds=(0.05, 0.1), timeout_seconds=1.0
     )
-    assert await trial(slug, decisions="auto", wait_seconds=30) == "expanded"
+    assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"
     _, rungs, _, _, base = stored(settings)
     assert rungs == ["accepted"] * 3
+    assert engagement_2(settings) == [("office-rollout", "accepted"), ("l2-takeover", "accepted")]
     ledger = httpx.get(f"{base}/admin/ledger").json()
-    assert ledger["effects"]["work_items"] == 3
+    assert ledger["effects"]["work_items"] == 5  # three pilot rungs, two of engagement 2
     assert {ref["creations"] for ref in ledger["client_refs"].values()} == {1}
     faults = httpx.get(f"{base}/admin/faults").json()
     assert faults["faults"], "the vendor really was flaky"

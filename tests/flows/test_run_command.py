@@ -30,11 +30,14 @@ def environment() -> dict[str, str]:
     }
 
 
-def waits_for(settings: Settings, slug: str, what: str, process: subprocess.Popen[str]) -> None:
+def waits_for(
+    settings: Settings, slug: str, what: str, process: subprocess.Popen[str], engagement: int = 1
+) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
         with read_session(settings) as session:
-            if session.exec(select(Trial.waiting_for).where(Trial.slug == slug)).one() == what:
+            row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+            if (row.waiting_for, row.engagement) == (what, engagement):
                 return
         time.sleep(0.2)
     raise AssertionError(f"the trial never waited for the {what}: {process.communicate()}")
@@ -67,12 +70,15 @@ def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
     assert "Resumed onboarding-" in decide(slug, "approve", "--reason", "In the Q4 budget")
     waits_for(settings, slug, "decision at evaluation", running)
     assert "Resumed evaluation-" in decide(slug, "expand", "--reason", "All targets met")
+    # The same run opens engagement 2, climbs its ladder and asks at its evaluation.
+    waits_for(settings, slug, "decision at evaluation", running, engagement=2)
+    assert "Resumed evaluation-" in decide(slug, "exit", "--reason", "Renew on a new plan")
     out, err = running.communicate(timeout=120)
 
     assert running.returncode == 0, err
-    assert out.strip() == f"Trial {slug}: expanded. `trials show {slug}` has the details."
+    assert out.strip() == f"Trial {slug}: closed. `trials show {slug}` has the details."
     asked = [line for line in err.splitlines() if "waits for a person" in line]
-    assert len(asked) == 2, err
+    assert len(asked) == 3, err
     assert f"`trials decide {slug} approve|reject --reason TEXT`" in asked[0]
     assert f"`trials decide {slug} expand|extend|exit --reason TEXT`" in asked[1]
     assert "Traceback" not in err
@@ -81,4 +87,5 @@ def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
     assert sorted(decided) == [
         ("budget-approval:e1", "approve", "Sam Ortiz"),
         ("evaluation:e1:1", "expand", "Sam Ortiz"),
+        ("evaluation:e2:1", "exit", "Sam Ortiz"),
     ]

@@ -80,12 +80,12 @@ def test_two_workers_carry_trials_through_a_prefect_server_on_postgresql(
                     t.slug: t.phase
                     for t in session.exec(select(Trial).where(Trial.slug.in_(slugs)))  # type: ignore[attr-defined]
                 }
-            if phases == {"scale-reliable": "piloting", "scale-poor": "closed"} and _expanded(
+            if phases == {"scale-reliable": "evaluating", "scale-poor": "closed"} and _expanded(
                 settings
             ):
                 break
             time.sleep(1)
-        assert phases == {"scale-reliable": "piloting", "scale-poor": "closed"}
+        assert phases == {"scale-reliable": "evaluating", "scale-poor": "closed"}
         assert _expanded(settings)
         status = trials(env, "status", "--json")
         assert status.returncode == 0, status.stderr

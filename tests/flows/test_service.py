@@ -101,12 +101,16 @@ async def read_run(run_id: UUID) -> FlowRun:
         return await client.read_flow_run(run_id)
 
 
-async def run_reaches(run_id: UUID, state_name: str, timeout: float = 120) -> FlowRun:
+async def run_reaches(
+    run_id: UUID, state_name: str, timeout: float = 120, key: str | None = None
+) -> FlowRun:
+    """The run once in that state (suspended at the gate of that pause `key`, if given)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = await read_run(run_id)
         if run.state is not None and run.state.name == state_name:
-            return run
+            if key is None or run.state.state_details.pause_key == key:
+                return run
         if run.state is not None and run.state.is_final():
             break
         time.sleep(0.5)
@@ -190,11 +194,18 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
     assert expanded.returncode == 0, expanded.stderr
     assert f"Resumed trial-{slug}" in expanded.stdout
 
-    await run_reaches(run_id, "Completed")
+    # The same run carries on into engagement 2's ladder, and suspends at its evaluation.
+    suspended = await run_reaches(run_id, "Suspended", key="evaluation-e2-1")
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
         decided = session.exec(select(Decision.gate, Decision.choice, Decision.decided_by)).all()
-    assert (row.phase, row.engagement, row.waiting_for) == ("piloting", 2, None)
+        climbed = session.exec(select(PilotTask.status).where(PilotTask.engagement == 2)).all()
+    assert (row.phase, row.engagement, row.waiting_for) == (
+        "evaluating",
+        2,
+        "decision at evaluation",
+    )
+    assert list(climbed) == ["accepted", "accepted"]
     assert sorted(decided) == [
         ("budget-approval:e1", "approve", "Sam Ortiz"),
         ("evaluation:e1:1", "expand", "Sam Ortiz"),
@@ -250,17 +261,18 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor
         assert suspended.state.state_details.pause_key == "evaluation-e1-1"
         expanded = trials("decide", slug, "expand", "--reason", "All met")
         assert expanded.returncode == 0, expanded.stderr
-        await run_reaches(second, "Completed", timeout=240)
+        # It carries on into engagement 2's ladder, and asks again at its evaluation.
+        await run_reaches(second, "Suspended", timeout=240, key="evaluation-e2-1")
     finally:
         stop_workers([replacement])
 
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
         base = session.get_one(Vendor, row.vendor_id).base_url.rstrip("/")
-    assert (row.phase, row.engagement) == ("piloting", 2)  # expanded
+    assert (row.phase, row.engagement) == ("evaluating", 2)  # expanded, and climbed
     ledger = httpx.get(f"{base}/admin/ledger").json()
     assert {ref["creations"] for ref in ledger["client_refs"].values()} == {1}
-    assert ledger["effects"]["work_items"] == 3  # rung-1 to rung-3, each once
+    assert ledger["effects"]["work_items"] == 5  # rung-1 to rung-3 and engagement 2's, once
 
 
 def test_a_worker_started_as_a_background_job_stops_on_sigterm(
