@@ -33,11 +33,14 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
     rows = {
         line.split()[0].rsplit("-", 1)[1]: line
         for line in done.stdout.splitlines()
-        if line.startswith("demo-") and len(line.split()) >= 4
-    }
+        if line.startswith("demo-")
+        and len(line.split()) >= 4
+        and line.split()[0].rsplit("-", 1)[1] in {"reliable", "poor", "overrunner"}
+    }  # not the wrapped note on the gates policy answered, which may start with an id
     assert set(rows) == {"reliable", "poor", "overrunner"}, output
     assert "…" not in done.stdout and all(len(line) <= 80 for line in rows.values())
-    assert rows["reliable"].split()[1:5] == ["piloting", "3/3", "then", "0/2"]
+    # Expanded, and the same run climbed engagement 2 to its evaluation, left to a person.
+    assert rows["reliable"].split()[1:5] == ["evaluating", "3/3", "then", "2/2"]
     assert "expand" in rows["reliable"]
     assert rows["poor"].split()[1:3] == ["closed", "1/3"] and "exit" in rows["poor"]
     assert rows["overrunner"].split()[1:3] == ["closed", "2/3"]
@@ -49,7 +52,7 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
     assert "in the Prefect UI: http" in said
 
     # What the demo leaves behind can be budgeted and reported, each trial; the reports'
-    # dates are the vendors' work on a clock that started today, so within weeks of it.
+    # dates are the vendors' work on a clock that started today, so within months of it.
     today = datetime.now(UTC).date()
     for slug in slugs:
         for command in ("budget", "report"):
@@ -62,4 +65,5 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
         assert "<h2>Budget</h2>" in html.read_text() and 'alt="burn chart"' in html.read_text()
         markdown = (settings.data_dir / "reports" / f"{slug}.md").read_text()
         dates = [date.fromisoformat(d) for d in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", markdown)]
-        assert dates and all(abs(d - today) <= timedelta(weeks=6) for d in dates), (slug, dates)
+        # Within the ladders' due days: 36 for the pilot, 90 more for engagement 2.
+        assert dates and all(abs(d - today) <= timedelta(days=126) for d in dates), (slug, dates)
