@@ -55,6 +55,18 @@ def decide(slug: str, *argv: str) -> str:
     return done.stdout
 
 
+def review(slug: str, expectation: str, value: str) -> str:
+    done = subprocess.run(
+        [TRIALS, "review", slug, expectation, value, "--by", "Sam Ortiz"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:
@@ -68,9 +80,13 @@ def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
     )
     waits_for(settings, slug, "budget approval at onboarding", running)
     assert "Resumed onboarding-" in decide(slug, "approve", "--reason", "In the Q4 budget")
+    waits_for(settings, slug, "client review to accept the rung", running)
+    assert "Resumed ladder-" in review(slug, "satisfaction", "4.6")
     waits_for(settings, slug, "decision at evaluation", running)
     assert "Resumed evaluation-" in decide(slug, "expand", "--reason", "All targets met")
     # The same run opens engagement 2, climbs its ladder and asks at its evaluation.
+    waits_for(settings, slug, "client review to accept the rung", running, engagement=2)
+    assert "Resumed ladder-" in review(slug, "all-office-satisfaction", "4.5")
     waits_for(settings, slug, "decision at evaluation", running, engagement=2)
     assert "Resumed evaluation-" in decide(slug, "exit", "--reason", "Renew on a new plan")
     out, err = running.communicate(timeout=120)
@@ -78,13 +94,16 @@ def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
     assert running.returncode == 0, err
     assert out.strip() == f"Trial {slug}: closed. `trials show {slug}` has the details."
     asked = [line for line in err.splitlines() if "waits for a person" in line]
-    assert len(asked) == 3, err
+    assert len(asked) == 5, err
     assert f"`trials decide {slug} approve|reject --reason TEXT`" in asked[0]
-    assert f"`trials decide {slug} expand|extend|exit --reason TEXT`" in asked[1]
+    assert f"`trials review {slug} EXPECTATION VALUE --by NAME`" in asked[1]
+    assert f"`trials decide {slug} expand|extend|exit --reason TEXT`" in asked[2]
     assert "Traceback" not in err
     with read_session(settings) as session:
         decided = session.exec(select(Decision.gate, Decision.choice, Decision.decided_by)).all()
     assert sorted(decided) == [
+        ("acceptance:e1:rung-3", "accept", "Sam Ortiz"),
+        ("acceptance:e2:l2-takeover", "accept", "Sam Ortiz"),
         ("budget-approval:e1", "approve", "Sam Ortiz"),
         ("evaluation:e1:1", "expand", "Sam Ortiz"),
         ("evaluation:e2:1", "exit", "Sam Ortiz"),

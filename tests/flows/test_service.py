@@ -187,14 +187,22 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
     assert approved.returncode == 0, approved.stderr
     assert f"Resumed trial-{slug}" in approved.stdout
 
-    suspended = await run_reaches(run_id, "Suspended")
+    # rung-3 is delivered and waits for the client's review of its satisfaction
+    await run_reaches(run_id, "Suspended", key="acceptance-e1-rung-3")
+    reviewed = trials("review", slug, "satisfaction", "4.6", "--by", "Sam Ortiz")
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert f"Resumed trial-{slug}" in reviewed.stdout
+
+    suspended = await run_reaches(run_id, "Suspended", key="evaluation-e1-1")
     assert suspended.state is not None
-    assert suspended.state.state_details.pause_key == "evaluation-e1-1"
     expanded = trials("decide", slug, "expand", "--reason", "All met", "--by", "Sam Ortiz")
     assert expanded.returncode == 0, expanded.stderr
     assert f"Resumed trial-{slug}" in expanded.stdout
 
     # The same run carries on into engagement 2's ladder, and suspends at its evaluation.
+    await run_reaches(run_id, "Suspended", key="acceptance-e2-l2-takeover")
+    reviewed = trials("review", slug, "all-office-satisfaction", "4.5", "--by", "Sam Ortiz")
+    assert reviewed.returncode == 0, reviewed.stderr
     suspended = await run_reaches(run_id, "Suspended", key="evaluation-e2-1")
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
@@ -207,6 +215,8 @@ async def test_a_trial_run_suspends_at_each_gate_and_the_same_run_carries_on(
     )
     assert list(climbed) == ["accepted", "accepted"]
     assert sorted(decided) == [
+        ("acceptance:e1:rung-3", "accept", "Sam Ortiz"),
+        ("acceptance:e2:l2-takeover", "accept", "Sam Ortiz"),
         ("budget-approval:e1", "approve", "Sam Ortiz"),
         ("evaluation:e1:1", "expand", "Sam Ortiz"),
     ]
@@ -255,13 +265,18 @@ async def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_the_next_monitor
     [second] = [run.id for run in await trial_runs(slug) if run.id not in before]
     replacement = start_worker()
     try:
-        # The new run takes the deployment's own mode and asks a person at evaluation.
-        suspended = await run_reaches(second, "Suspended", timeout=240)
-        assert suspended.state is not None
-        assert suspended.state.state_details.pause_key == "evaluation-e1-1"
+        # The new run takes the deployment's own mode and asks a person: the client's
+        # review of rung-3, then the evaluation.
+        await run_reaches(second, "Suspended", timeout=240, key="acceptance-e1-rung-3")
+        reviewed = trials("review", slug, "satisfaction", "4.6", "--by", "Sam Ortiz")
+        assert reviewed.returncode == 0, reviewed.stderr
+        await run_reaches(second, "Suspended", timeout=240, key="evaluation-e1-1")
         expanded = trials("decide", slug, "expand", "--reason", "All met")
         assert expanded.returncode == 0, expanded.stderr
         # It carries on into engagement 2's ladder, and asks again at its evaluation.
+        await run_reaches(second, "Suspended", timeout=240, key="acceptance-e2-l2-takeover")
+        reviewed = trials("review", slug, "all-office-satisfaction", "4.5", "--by", "Sam")
+        assert reviewed.returncode == 0, reviewed.stderr
         await run_reaches(second, "Suspended", timeout=240, key="evaluation-e2-1")
     finally:
         stop_workers([replacement])
