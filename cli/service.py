@@ -100,7 +100,9 @@ def deploy() -> None:
     """Register prefect.yaml's deployments and schedules on the Prefect server.
 
     They are the trial, each phase, the hourly monitor and the weekly status report. An
-    automation marks a run Crashed once it misses three heartbeats: its worker died.
+    automation marks a run Crashed once it misses three heartbeats: its worker died. Others
+    tell the people the settings and the open trials' plans name (notify:) when a trial
+    needs them, is escalated, crosses a budget threshold or fails.
     """
     os.environ.setdefault(HEARTBEAT, HEARTBEAT_SECONDS)
     prepare_prefect()
@@ -120,6 +122,10 @@ def deploy() -> None:
             + " Check prefect.yaml, then run `trials deploy` again."
         )
     asyncio.run(_ensure_crash_detection(3 * int(os.environ[HEARTBEAT])))
+    from notifications.automations import deploy_notifications
+
+    for line in asyncio.run(deploy_notifications(get_settings())):
+        typer.echo(line)
     typer.echo(
         f"Registered the deployments of prefect.yaml on {_api_url()}, on the work pool "
         f"'{POOL}'. Start a worker with `trials worker`, then `trials start TRIAL`."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from models.checks import PlanPolicy
 
 from models.errors import TrialsError
+from models.notify import Notify
 
 
 class Settings(BaseSettings):
@@ -55,6 +56,24 @@ class Settings(BaseSettings):
     actor: str = Field(
         default_factory=getpass.getuser,
         description="Who is recorded in the audit log for CLI actions.",
+    )
+    notify: Notify | None = Field(
+        default=None,
+        description="Who is told about every trial, as a plan's notify: section, in JSON: "
+        '{"chat": [URL], "webhooks": [URL], "email": [ADDRESS], "blocks": [TYPE/NAME]}.',
+    )
+    notify_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The Standard Webhooks secret (whsec_...) generic notification webhooks "
+        "are signed with.",
+    )
+    smtp_host: str | None = Field(default=None, description="The SMTP server e-mail goes by.")
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = Field(
+        default="vendor-trials@localhost", description="The From: of notification e-mail."
     )
     first_rung_max_share: Decimal = Decimal("0.20")
     first_rung_max_days: int = 10

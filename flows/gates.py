@@ -15,7 +15,10 @@ from pydantic import Field, create_model
 
 from config import get_settings
 from models.evaluation import pause_key
+from models.gate_kinds import kind_of
 from models.monitor import asked_note
+from models.notify import GateNotice
+from tasks.reporting import announce_gate, form_url
 from tasks.trial_state import set_waiting
 
 # How a run waits for the answer: it pauses (its process waits), it suspends (its process
@@ -71,11 +74,23 @@ async def ask(
     """Wait for a person's answer, the form prefilled; None if none came (in time).
 
     The trial shows as waiting for the decision meanwhile, so `trials show` and the
-    monitor see it. A suspended run ends its process here, and the run starts again from
-    the top once answered; then this call returns the answer, as the gate's key has fired.
+    monitor see it, and the gate's opening is announced once, when the trial starts
+    waiting there, for the plan's people to be told. A suspended run ends its process
+    here, and the run starts again from the top once answered; then this call returns the
+    answer, as the gate's key has fired.
     """
-    asked = asked_note(gate, advice, str(prefilled.get("reason", "")))
-    await set_waiting(slug, waiting_for, asked)
+    rationale = str(prefilled.get("reason", ""))
+    if await set_waiting(slug, waiting_for, asked_note(gate, advice, rationale)):
+        notice = GateNotice(
+            slug=slug,
+            gate=gate,
+            needed=waiting_for,
+            advice=advice,
+            rationale=rationale,
+            form_url=await form_url(this_run=how != NO_WAIT),
+            answer=kind_of(gate).how_to_answer(slug),
+        )
+        announce_gate(notice)
     if how == NO_WAIT:
         return None
     question = form.with_initial_data(description=briefing, **prefilled)

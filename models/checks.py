@@ -323,6 +323,15 @@ def _risks(plan: Plan, policy: PlanPolicy) -> list[Finding]:
                 "a single number is easy to game; add a quality or cost one",
             )
         )
+    if plan.notify is None:
+        findings.append(
+            warning(
+                ("notify",),
+                "no notify: section, so nobody is told when the trial waits for a person",
+                "add notify: {chat: [SLACK-OR-TEAMS-WEBHOOK-URL], email: [you@example.com]}, "
+                "or notify: {} to tell nobody on purpose",
+            )
+        )
     if all(e.source is not Source.VENDOR_METRICS for e in plan.expectations):
         findings.append(
             warning(

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from models.measure import Measure
 from models.money import Amount, CurrencyError, minor_unit
+from models.notify import Notify
 from models.vagueness import vagueness_message
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -283,3 +284,4 @@ class Plan(Section):
     gates: Gates
     exit_plan: ExitPlan
     expansion: Expansion | None = None
+    notify: Notify | None = None  # who is told when the trial needs a person (models.notify)

@@ -70,19 +70,22 @@ def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
 
 def set_waiting_for(
     *, session: Session, slug: str, what: str | None, asked: str | None = None
-) -> None:
-    """Record what the trial waits for, and since when (None: not waiting).
+) -> bool:
+    """Record what the trial waits for, and since when (None: not waiting); True if the
+    trial starts waiting for it now.
 
     `asked`, the note of a gate asking a person, goes in the audit log when the trial
     starts waiting there, not again when a rerun asks the same.
     """
     trial = get_trial(session=session, slug=slug)
-    if trial.waiting_for != what:
-        trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
-        session.add(trial)
-        if asked is not None:
-            assert trial.id is not None
-            session.add(AuditEntry(trial_id=trial.id, actor="engine", action=ASKED, reason=asked))
+    if trial.waiting_for == what:
+        return False
+    trial.waiting_for, trial.waiting_since = what, utcnow() if what else None
+    session.add(trial)
+    if asked is not None:
+        assert trial.id is not None
+        session.add(AuditEntry(trial_id=trial.id, actor="engine", action=ASKED, reason=asked))
+    return True
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:

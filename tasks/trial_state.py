@@ -43,11 +43,11 @@ async def move_phase(slug: str, to: Phase, reason: str) -> bool:
 
 
 @task(cache_policy=NO_CACHE)
-async def set_waiting(slug: str, what: str | None, asked: str | None = None) -> None:
+async def set_waiting(slug: str, what: str | None, asked: str | None = None) -> bool:
     """Record what the trial waits for, and since when (None: not waiting); `asked` notes
-    what a person is asked, in the audit log, once."""
+    what a person is asked, in the audit log, once. True if the trial starts waiting now."""
     with write_session() as session:
-        set_waiting_for(session=session, slug=slug, what=what, asked=asked)
+        return set_waiting_for(session=session, slug=slug, what=what, asked=asked)
 
 
 @task(cache_policy=NO_CACHE)

@@ -186,4 +186,5 @@ def test_risky_but_legal_plans_get_warnings(write_plan) -> None:  # type: ignore
         ("budget.contingency", "contingency 5% is under 10%"),
         ("expectations", "no expectation is measured from the vendor's own metrics"),
         ("expectations", "only one expectation"),
+        ("notify", "no notify: section, so nobody is told when the trial waits for a person"),
     ]
