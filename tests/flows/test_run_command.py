@@ -43,9 +43,10 @@ def waits_for(
     raise AssertionError(f"the trial never waited for the {what}: {process.communicate()}")
 
 
-def decide(slug: str, *argv: str) -> str:
+def answer(command: str, slug: str, *argv: str) -> str:
+    """Answer a gate from another terminal, as Sam Ortiz: `trials decide` or `trials review`."""
     done = subprocess.run(
-        [TRIALS, "decide", slug, *argv, "--by", "Sam Ortiz"],
+        [TRIALS, command, slug, *argv, "--by", "Sam Ortiz"],
         env=environment(),
         capture_output=True,
         text=True,
@@ -53,18 +54,14 @@ def decide(slug: str, *argv: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def decide(slug: str, *argv: str) -> str:
+    return answer("decide", slug, *argv)
 
 
 def review(slug: str, expectation: str, value: str) -> str:
-    done = subprocess.run(
-        [TRIALS, "review", slug, expectation, value, "--by", "Sam Ortiz"],
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return answer("review", slug, expectation, value)
 
 
 def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
