@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel
 
 from models.acceptance import WAITING_FOR_REVIEW
-from models.gate_kinds import WAITING_FOR_A_PERSON
+from models.gate_kinds import WAITING_FOR_A_PERSON, kind_waiting_for
 from models.money import money
 from models.phases import TERMINAL, Phase
 
@@ -47,6 +47,7 @@ class Concern(StrEnum):
     SILENT = "silent"  # no word from the vendor on a rung for too long
     OVER_CAP = "over-cap"  # the engagement's spend reached its cap
     REVIEW_DUE = "review-due"  # a delivered rung waits for the client's review too long
+    REMINDER = "reminder"  # a gate still open after the plan's notify: remind_after_hours
 
 
 class OpenRung(BaseModel):
@@ -79,6 +80,7 @@ class Watch(BaseModel):
     currency: str
     raised: set[str]  # the keys of the escalations raised before
     review_within: timedelta | None = None  # the plan's review window, while a rung waits
+    remind_after: timedelta | None = None  # the plan's reminder interval at an open gate
 
     @property
     def waits_for_a_person(self) -> bool:
@@ -157,7 +159,27 @@ def escalations(watch: Watch, now: datetime, silent_after: timedelta) -> list[Es
                 "(`trials status` shows which), or in the paused run's form.",
             )
         )
+    found += _reminder(watch, waited)
     return [e for e in found if e.key not in watch.raised]
+
+
+def _reminder(watch: Watch, waited: timedelta | None) -> list[Escalation]:
+    """A reminder, once per wait, of a gate open longer than the plan's interval (a rung
+    waiting for its review has its own, review-due)."""
+    kind = kind_waiting_for(watch.waiting_for)
+    if kind is None or watch.waiting_for == WAITING_FOR_REVIEW or watch.waiting_since is None:
+        return []
+    if watch.remind_after is None or waited is None or waited <= watch.remind_after:
+        return []
+    return [
+        Escalation(
+            key=f"reminder:e{watch.engagement}:{kind.name}:{watch.waiting_since:%Y%m%dT%H%M%S}",
+            concern=Concern.REMINDER,
+            message=f"{watch.slug} has waited {span_in_words(waited)} for a person: "
+            f"{watch.waiting_for}. Answer in the form of its run (`trials status` links it), "
+            f"or: {kind.how_to_answer(watch.slug)}",
+        )
+    ]
 
 
 def span_in_words(span: timedelta) -> str:

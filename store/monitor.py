@@ -73,6 +73,7 @@ def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
         waiting_for=trial.waiting_for,
         waiting_since=trial.waiting_since,
         review_within=_review_window(trial),
+        remind_after=_reminder_interval(trial),
         open_rungs=[
             OpenRung(
                 key=r.rung_key, submitted_at=r.submitted_at, sent_at=sent, due_in_days=r.due_in_days
@@ -187,6 +188,14 @@ def _review_window(trial: Trial) -> timedelta | None:
     if trial.waiting_for != WAITING_FOR_REVIEW:
         return None
     return timedelta(days=Plan.model_validate_json(trial.plan_json).gates.review_within_days)
+
+
+def _reminder_interval(trial: Trial) -> timedelta | None:
+    """The plan's reminder interval, read only for a trial waiting for a person."""
+    if trial.waiting_for not in WAITING_FOR_A_PERSON:
+        return None
+    notify = Plan.model_validate_json(trial.plan_json).notify
+    return timedelta(hours=notify.remind_after_hours) if notify is not None else None
 
 
 def _advice(session: Session, trial: Trial) -> str | None:
