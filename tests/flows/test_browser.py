@@ -293,7 +293,8 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
         evaluation = answer_in_the_form(
             page, api, run_id, gate, "Every target met", "Sam Ortiz", tmp_path / "decision.png"
         )
-    reaches(api, run_id, "Completed")
+    # The same run carries on into engagement 2 and climbs to its own acceptance gate.
+    reaches_gate(api, run_id, "acceptance-e2-l2-takeover")
 
     # The forms showed the engine's advice, prefilled; the person's answers were recorded.
     assert budget["choice"] == "approve"
@@ -322,7 +323,11 @@ def test_a_person_decides_each_gate_in_the_ui_form_and_the_same_run_carries_on(
         ("evaluation:e1:1", "expand", "Sam Ortiz", "Every target met"),
     ]
     assert reviewed == [(Decimal("4.5"), "Sam Ortiz")]
-    assert (row.phase, row.engagement, row.waiting_for) == ("piloting", 2, None)
+    assert (row.phase, row.engagement, row.waiting_for) == (
+        "piloting",
+        2,
+        "client review to accept the rung",
+    )
 
 
 async def test_the_report_shows_its_burn_chart_in_chromium(
