@@ -1,19 +1,21 @@
 """The monitor, run on a schedule: chase silent vendors, watch budgets and deadlines, and carry
-every active trial on as far as it can go."""
+on as far as they can go the trials with news."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 
 from prefect import flow, get_run_logger
 
 from flows.trial import trial
-from models.monitor import escalations
+from models.monitor import Watch, escalations, news
 from models.tables import utcnow
 from tasks.deployments import carry_on
 from tasks.directives import save_directive_answer, unanswered_directives
 from tasks.monitor import (
     mark_escalations_announced,
+    record_carried_on,
     record_escalations,
     unannounced_escalations,
     watch_trials,
@@ -26,18 +28,51 @@ ADVANCE_MODES = ("deployment", "here", "none")
 
 @flow(name="monitor", flow_run_name="monitor")
 async def monitor(
-    advance: str = "deployment", silent_after_hours: float = 48.0, wait_seconds: float = 60.0
+    advance: str = "deployment",
+    silent_after_hours: float = 48.0,
+    wait_seconds: float = 60.0,
+    poll_after_hours: float = 6.0,
 ) -> dict[str, int]:
-    """Escalate what needs a person's attention, then carry the active trials on.
+    """Escalate what needs a person's attention, then carry on the trials with news.
 
-    `advance` is "deployment" (start each trial's deployment, so workers do the work and
-    this run ends at once), "here" (run each trial in this run, never pausing at a gate),
-    or "none" (escalate only). A trial waiting for a person's decision is left to them.
+    A trial is carried on only when something happened since the monitor last started a run
+    for it (`models.monitor.news`): a webhook, a decision to apply, a deadline; a round in
+    which nothing changed starts no run. One with no news for `poll_after_hours` is carried
+    on anyway, so a vendor that sends no webhooks is still polled. `advance` is "deployment"
+    (start each such trial's deployment, so workers do the work and this run ends at once),
+    "here" (run each trial in this run, never pausing at a gate), or "none" (escalate only).
+    A trial waiting for a person's decision is left to them.
     """
     if advance not in ADVANCE_MODES:
         raise ValueError(f"advance={advance!r}: use one of {', '.join(ADVANCE_MODES)}")
+    now = utcnow()  # before the read: what arrives while this round runs is the next's news
     watches = await watch_trials()
-    now, silent_after = utcnow(), timedelta(hours=silent_after_hours)
+    silent_after, poll_after = (
+        timedelta(hours=silent_after_hours),
+        timedelta(hours=poll_after_hours),
+    )
+    raised = await escalate(watches, now, silent_after)
+    await read_answers()
+    found = {w.slug: why for w in watches if (why := news(w, now, silent_after, poll_after))}
+    get_run_logger().info(
+        "%d of %d active trials have news: %s",
+        len(found),
+        len(watches),
+        dict(Counter(found.values())),
+    )
+    if advance == "none" or not found:
+        return {"active": len(watches), "escalated": raised, "advanced": 0}
+    for slug in found:
+        if advance == "deployment":
+            await carry_on(slug)
+        else:
+            await _carry_here(slug, wait_seconds)
+    await record_carried_on(list(found), now)
+    return {"active": len(watches), "escalated": raised, "advanced": len(found)}
+
+
+async def escalate(watches: list[Watch], now: datetime, silent_after: timedelta) -> int:
+    """Record the new escalations and announce the unannounced ones; how many were new."""
     raised = 0
     for watch in watches:
         if found := escalations(watch, now, silent_after):
@@ -46,16 +81,7 @@ async def monitor(
     for _, slug, escalation in pending:
         announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
     await mark_escalations_announced([row_id for row_id, _, _ in pending])
-    await read_answers()
-
-    advanced = 0
-    for watch in (w for w in watches if w.can_advance):
-        if advance == "deployment":
-            await carry_on(watch.slug)
-        elif advance == "here":
-            await _carry_here(watch.slug, wait_seconds)
-        advanced += advance != "none"
-    return {"active": len(watches), "escalated": raised, "advanced": advanced}
+    return raised
 
 
 async def read_answers() -> int:

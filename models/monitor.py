@@ -81,6 +81,7 @@ class Watch(BaseModel):
     raised: set[str]  # the keys of the escalations raised before
     review_within: timedelta | None = None  # the plan's review window, while a rung waits
     remind_after: timedelta | None = None  # the plan's reminder interval at an open gate
+    carried_on_at: Utc | None = None  # when the monitor last started a run for it
 
     @property
     def waits_for_a_person(self) -> bool:
@@ -95,6 +96,44 @@ class Watch(BaseModel):
             and self.phase not in TERMINAL
             and not self.waits_for_a_person
         )
+
+
+class News(StrEnum):
+    """Why the monitor carries a trial on: what happened since it last started a run for it."""
+
+    FIRST = "first"  # the monitor never started a run for it
+    NO_WAIT = "no-wait"  # no wait recorded: its last run ended without one, or is under way
+    DECISION = "decision"  # a person decided, and a run must apply it
+    WEBHOOK = "webhook"  # the vendor sent a webhook about it
+    DUE = "due"  # a rung's due time passed
+    SILENT = "silent"  # the silent-after window of a rung passed
+    POLL = "poll"  # nothing heard for a poll interval: ask the vendor (vendors without webhooks)
+
+
+def news(
+    watch: Watch, now: datetime, silent_after: timedelta, poll_after: timedelta
+) -> News | None:
+    """Why the trial should be carried on now, or None when nothing changed since the monitor
+    last started a run for it (a trial waiting for a person is left to them)."""
+    since = watch.carried_on_at
+    if not watch.can_advance:
+        return None
+    if since is None:
+        return News.FIRST
+    if watch.waiting_for is None:
+        return News.NO_WAIT
+    if watch.waiting_for.startswith(waiting_to_apply("")) and (
+        watch.waiting_since is None or watch.waiting_since > since
+    ):
+        return News.DECISION
+    if watch.last_heard is not None and watch.last_heard > since:
+        return News.WEBHOOK
+    if any(since < rung.due_at <= now for rung in watch.open_rungs):
+        return News.DUE
+    for rung in watch.open_rungs:
+        if since < max(rung.sent_at, watch.last_heard or rung.sent_at) + silent_after <= now:
+            return News.SILENT
+    return News.POLL if now - since >= poll_after else None
 
 
 class Escalation(BaseModel):

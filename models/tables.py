@@ -99,6 +99,8 @@ class Trial(SQLModel, table=True):
     plan_sha256: str = Field(max_length=64)
     waiting_for: str | None = Field(default=None, max_length=200)  # e.g. "vendor: rung-2"
     waiting_since: datetime | None = _when(default=None)
+    # When the monitor last started a run for the trial: its news is what came after.
+    carried_on_at: datetime | None = _when(default=None)
     created_at: datetime = _when(default_factory=utcnow)
     updated_at: datetime = _when(default_factory=utcnow)
 

@@ -3,17 +3,14 @@ the escalations raised."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.acceptance import WAITING_FOR_REVIEW
 from models.budget import DONE
 from models.gate_kinds import WAITING_FOR_A_PERSON
-from models.monitor import Escalation, OpenRung, Watch
+from models.monitor import Escalation
 from models.phases import TERMINAL, Phase
-from models.plan import Plan
 from models.status import TrialStatus
 from models.tables import (
     AuditEntry,
@@ -21,72 +18,12 @@ from models.tables import (
     RaisedEscalation,
     Trial,
     Vendor,
-    VendorEffect,
-    WebhookEvent,
     utcnow,
 )
 from store.gates import open_gate
 from store.ladder import timesheet_spend
 
 MONITOR = "monitor"
-
-
-def active_watches(*, session: Session) -> list[Watch]:
-    """Every trial that has started and not finished, as the monitor's rules need it."""
-    trials = session.exec(
-        select(Trial, Vendor.name)
-        .join(Vendor, col(Vendor.id) == Trial.vendor_id)
-        .where(col(Trial.phase).not_in([Phase.DRAFT, *TERMINAL]))
-        .order_by(col(Trial.slug))
-    ).all()
-    return [_watch(session, trial, vendor) for trial, vendor in trials]
-
-
-def _watch(session: Session, trial: Trial, vendor: str) -> Watch:
-    assert trial.id is not None
-    open_rungs = session.exec(
-        select(PilotTask, VendorEffect.completed_at)
-        .join(VendorEffect, col(VendorEffect.key) == PilotTask.idempotency_key)
-        .where(
-            PilotTask.trial_id == trial.id,
-            PilotTask.engagement == trial.engagement,
-            PilotTask.status == "submitted",
-        )
-    ).all()
-    rung_ids = session.exec(
-        select(PilotTask.id).where(
-            PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement
-        )
-    ).all()
-    last_heard = session.exec(
-        select(func.max(WebhookEvent.received_at)).where(WebhookEvent.trial == trial.slug)
-    ).one()
-    raised = session.exec(
-        select(RaisedEscalation.key).where(RaisedEscalation.trial_id == trial.id)
-    ).all()
-    return Watch(
-        slug=trial.slug,
-        trial_id=trial.id,
-        vendor=vendor,
-        phase=Phase(trial.phase),
-        engagement=trial.engagement,
-        waiting_for=trial.waiting_for,
-        waiting_since=trial.waiting_since,
-        review_within=_review_window(trial),
-        remind_after=_reminder_interval(trial),
-        open_rungs=[
-            OpenRung(
-                key=r.rung_key, submitted_at=r.submitted_at, sent_at=sent, due_in_days=r.due_in_days
-            )
-            for r, sent in open_rungs
-            if r.submitted_at is not None and sent is not None
-        ],
-        last_heard=last_heard,
-        spent=timesheet_spend(session=session, rung_ids=list(rung_ids)),
-        cap=trial.budget_cap,
-        currency=trial.currency,
-        raised=set(raised),
-    )
 
 
 def raise_escalations(*, session: Session, trial_id: int, found: list[Escalation]) -> int:
@@ -181,21 +118,6 @@ def _status(session: Session, trial: Trial, vendor: str) -> TrialStatus:
         escalations=list(messages),
         advice=_advice(session, trial),
     )
-
-
-def _review_window(trial: Trial) -> timedelta | None:
-    """The plan's review window, read only for a trial waiting for a client review."""
-    if trial.waiting_for != WAITING_FOR_REVIEW:
-        return None
-    return timedelta(days=Plan.model_validate_json(trial.plan_json).gates.review_within_days)
-
-
-def _reminder_interval(trial: Trial) -> timedelta | None:
-    """The plan's reminder interval, read only for a trial waiting for a person."""
-    if trial.waiting_for not in WAITING_FOR_A_PERSON:
-        return None
-    notify = Plan.model_validate_json(trial.plan_json).notify
-    return timedelta(hours=notify.remind_after_hours) if notify is not None else None
 
 
 def _advice(session: Session, trial: Trial) -> str | None:

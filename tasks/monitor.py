@@ -1,13 +1,17 @@
-"""The monitor's steps: read the active trials, record what it finds, and what it announced."""
+"""The monitor's steps: read the active trials, record what it finds, what it announced, and
+which trials it carried on."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.monitor import Escalation, Watch
 from store.db import read_session, write_session
-from store.monitor import active_watches, mark_announced, raise_escalations, unannounced
+from store.monitor import mark_announced, raise_escalations, unannounced
+from store.watches import active_watches, mark_carried_on
 
 
 @task(cache_policy=NO_CACHE)
@@ -36,3 +40,11 @@ async def mark_escalations_announced(ids: list[int]) -> None:
     """Record that these escalations' events were handed to Prefect."""
     with write_session() as session:
         mark_announced(session=session, ids=ids)
+
+
+@task(cache_policy=NO_CACHE)
+async def record_carried_on(slugs: list[str], at: datetime) -> None:
+    """Record that the monitor started a run for these trials: their news is now what
+    comes after `at`."""
+    with write_session() as session:
+        mark_carried_on(session=session, slugs=slugs, at=at)
