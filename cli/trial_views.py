@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.render import console
+from models.display import shown_value
 from models.money import money
 from models.names import readable_slug
 from store.listing import TrialPage
@@ -137,17 +138,25 @@ def trial_panels(detail: TrialDetail) -> None:
     out.print(
         _table(
             "Expectations",
-            ["expectation", "measured as", "source, and due from", "weight"],
+            [
+                "expectation",
+                "measured as",
+                "source, and due from",
+                "latest, and where from",
+                "weight",
+            ],
             [
                 [
                     e.key,
                     f"{e.metric}\n{e.comparator} {e.target.normalize():f} {e.unit}",
                     f"{e.source}, from {e.holds_from or e.holds_by}",
+                    _latest(detail, e.id, e.unit),
                     f"{e.weight.normalize():f}",
                 ]
                 for e in detail.expectations
             ],
-            prose={"source, and due from": 14},  # a metric is a name: never wrapped
+            # a metric is a name: never wrapped
+            prose={"source, and due from": 14, "latest, and from": 16},
         )
     )
     out.print(
@@ -241,3 +250,11 @@ def _table(
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _latest(detail: TrialDetail, expectation_id: int | None, unit: str) -> str:
+    """The expectation's latest value from its own source, and where it came from."""
+    found = detail.latest.get(expectation_id or 0)
+    if found is None:
+        return "not measured yet"
+    return f"{shown_value(found.value, unit)}\n{found.evidence.label}"

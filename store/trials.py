@@ -11,12 +11,23 @@ from sqlmodel import Session, col, select
 from models.budget import rung_cost
 from models.errors import DuplicateError, NotFoundError
 from models.evaluation import engagement_terms
+from models.evidence import Measured
 from models.keys import idempotency_key
 from models.monitor import ASKED
 from models.phases import Phase
 from models.plan import Plan, TokenRef
-from models.tables import AuditEntry, ExitStep, Expectation, PilotTask, Trial, Vendor, utcnow
+from models.tables import (
+    AuditEntry,
+    ExitStep,
+    Expectation,
+    Measurement,
+    PilotTask,
+    Trial,
+    Vendor,
+    utcnow,
+)
 from store.directives import GivenDirective, trial_directives
+from store.measurements import evidence_of
 
 
 class TrialDetail(BaseModel):
@@ -29,6 +40,8 @@ class TrialDetail(BaseModel):
     exit_steps: list[ExitStep]
     audit: list[AuditEntry]
     directives: list[GivenDirective] = []
+    # expectation row id -> its latest value from the source its plan names, with evidence
+    latest: dict[int, Measured] = {}
 
 
 def create_trial(*, session: Session, plan: Plan, actor: str) -> Trial:
@@ -100,9 +113,11 @@ def get_trial(*, session: Session, slug: str) -> Trial:
 
 
 def trial_detail(*, session: Session, slug: str) -> TrialDetail:
-    """The trial with its vendor, rungs, expectations, exit steps and audit log."""
+    """The trial with its vendor, rungs, expectations (each with its latest value from its
+    own source), exit steps and audit log."""
     trial = get_trial(session=session, slug=slug)
     return TrialDetail(
+        latest=_latest_from_own_source(session, trial.id or 0),
         trial=trial,
         vendor=session.get_one(Vendor, trial.vendor_id),
         rungs=list(
@@ -210,3 +225,17 @@ def engagement_rows(plan: Plan, trial_id: int, engagement: int) -> list[PilotTas
         for e in terms.expectations
     ]
     return rows
+
+
+def _latest_from_own_source(session: Session, trial_id: int) -> dict[int, Measured]:
+    """Each expectation's latest value from the source its plan names."""
+    rows = session.exec(
+        select(Measurement, Expectation.source)
+        .join(Expectation, col(Expectation.id) == col(Measurement.expectation_id))
+        .where(Measurement.trial_id == trial_id, Measurement.source == Expectation.source)
+        .order_by(col(Measurement.measured_at), col(Measurement.id))
+    ).all()
+    return {
+        row.expectation_id: Measured(value=row.value, evidence=evidence_of(row))
+        for row, _source in rows
+    }

@@ -3,6 +3,7 @@ accepted once a person records each value; the vendor's own figure does not stan
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -80,6 +81,12 @@ async def test_a_rung_waits_for_the_clients_review_and_is_scored_on_it(
     )
     assert line.vendor_reported is not None and line.vendor_reported >= Decimal("4.2")
     assert line.disagrees  # the vendor's own figure is off the client's by over 10%
+    shown = runner.invoke(app, ["show", slug], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0, shown.output
+    assert "client review by Dana" in shown.output and "vendor-reported" in shown.output
+    detail = runner.invoke(app, ["show", slug, "--json"])
+    latest = json.loads(detail.stdout)["latest"]
+    assert any(m["evidence"]["produced_by"] == "Dana Reyes" for m in latest.values())
     reported = runner.invoke(app, ["report", slug, "--out", str(tmp_path)])
     assert reported.exit_code == 0, reported.output
     markdown = (tmp_path / f"{slug}.md").read_text()
