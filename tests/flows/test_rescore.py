@@ -32,7 +32,9 @@ async def test_rescore_shows_a_flip_and_changes_nothing_on_record(
 ) -> None:
     # The demo's plan and reliable vendor: expanded, engagement 2 climbed, and the run waits
     # at its evaluation. The client's review then finds satisfaction short of 4.3.
-    slug = stored_trial()
+    # A trial of its own name: the session's Prefect server holds other tests' paused runs of
+    # the example trial, and `trials decide` would resume one of those instead.
+    slug = stored_trial(slug="rescored")
     assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"
     reviewed = runner.invoke(
         app,
