@@ -15,13 +15,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from adapters.contract import WorkItemCreate
+from adapters.http import CallStats
+from adapters.work_api import VendorClient
 from config import Settings
 from simulator.app import create_app
 from simulator.config import ProfileName, SimulatorConfig
 from simulator.serve import serve
-from vendor.client import VendorClient
-from vendor.contract import WorkItemCreate
-from vendor.http import CallStats
 
 
 async def create_all(base_url: str, args: argparse.Namespace) -> tuple[list[str], CallStats]:

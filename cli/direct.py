@@ -22,11 +22,11 @@ from config import get_settings
 from models.errors import TrialsError
 
 if TYPE_CHECKING:
+    from adapters.contract import Directive, DirectiveCreate
+    from adapters.registry import VendorAPI
     from models.context import TrialContext
     from models.directives import Instruction
     from store.directives import GivenDirective
-    from vendor.adapters import VendorAPI
-    from vendor.contract import Directive, DirectiveCreate
 
 # Exit code when the directive is recorded but the vendor could not be given it.
 NOT_FORWARDED = 4
@@ -74,8 +74,8 @@ def direct(
 
 async def _give(slug: str, text: str, area: str, because: str, issued_by: str) -> str:
     """Check, record, forward and record again; the message to print."""
+    from adapters.errors import VendorError
     from models.directives import classify, directive_key
-    from vendor.errors import VendorError
 
     context = _context(slug)
     instruction = classify(slug, text, area, because, context.plan.authority)
@@ -114,8 +114,8 @@ def _context(slug: str) -> TrialContext:
 
 async def _open(context: TrialContext) -> VendorAPI:
     """The vendor's API, through the plan's adapter and with the plan's token."""
-    from vendor.adapters import connect_to
-    from vendor.auth import resolve_token
+    from adapters.auth import resolve_token
+    from adapters.registry import connect_to
 
     vendor = context.vendor
     return connect_to(vendor, await resolve_token(vendor.name, vendor.token))
@@ -125,9 +125,9 @@ def _record(
     context: TrialContext, key: str, instruction: Instruction, issued_by: str
 ) -> tuple[GivenDirective, bool]:
     """The directive and its intent, written before the vendor hears of it."""
+    from adapters.contract import DirectiveCreate
     from store.db import write_session
     from store.directives import record_directive
-    from vendor.contract import DirectiveCreate
 
     body = DirectiveCreate(
         client_ref=key,
@@ -148,9 +148,9 @@ def _record(
 
 def _request(key: str) -> DirectiveCreate:
     """The body recorded with the intent: every attempt sends the same one."""
+    from adapters.contract import DirectiveCreate
     from store.db import read_session
     from store.directives import intent_request
-    from vendor.contract import DirectiveCreate
 
     with read_session(get_settings()) as session:
         return DirectiveCreate.model_validate_json(intent_request(session=session, key=key))

@@ -50,14 +50,14 @@ def exit_check(
 
 async def _rehearse(slug: str) -> ExitReadiness:
     """Read the exit plan, ask the vendor, score the answers, and record the rehearsal."""
+    from adapters.answers import answered
+    from adapters.auth import resolve_token
+    from adapters.contract import ExportRequest
+    from adapters.registry import connect_to
     from models.exit_readiness import check_rehearsal_phase, export_ref, rehearsal
     from models.tables import utcnow
     from store.db import read_session, write_session
     from store.exits import exit_steps, record_rehearsal
-    from vendor.adapters import connect_to
-    from vendor.answers import answered
-    from vendor.auth import resolve_token
-    from vendor.contract import ExportRequest
 
     with read_session() as session:
         trial = _load(session, slug)

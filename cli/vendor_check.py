@@ -29,8 +29,8 @@ def check_vendor(
 
 
 async def _check(plan: Plan) -> str:
-    from vendor.adapters import VendorConnection, connect
-    from vendor.auth import resolve_token
+    from adapters.auth import resolve_token
+    from adapters.registry import VendorConnection, connect
 
     api = plan.vendor.api
     token = await resolve_token(plan.vendor.name, api.token)

@@ -10,6 +10,8 @@ from datetime import UTC
 
 from prefect import flow
 
+from adapters.contract import AccessGrant, DataExport, ExportRequest, ExportStatus
+from adapters.errors import VendorError
 from models.context import TrialContext
 from models.exit_rules import (
     DATA_EXPORT,
@@ -51,8 +53,6 @@ from tasks.exit import (
 from tasks.reporting import label_run
 from tasks.trial_state import load_trial, move_phase, record_grants, save_intent, save_outcome
 from tasks.vendor import list_grants
-from vendor.contract import AccessGrant, DataExport, ExportRequest, ExportStatus
-from vendor.errors import VendorError
 
 KT_ROUNDS = 4  # rounds of download and relisting before the listing must have settled
 REVOKE_ROUNDS = 3  # revoke requests per grant before a person has to step in

@@ -7,6 +7,7 @@ import asyncio
 
 from prefect import flow, get_run_logger
 
+from adapters.contract import ExportRequest
 from models.exit_readiness import ExitReadiness, check_rehearsal_phase, export_ref, rehearsal
 from models.tables import utcnow
 from tasks.exit import load_exit_steps
@@ -20,7 +21,6 @@ from tasks.exit_check import (
 )
 from tasks.reporting import announce, label_run
 from tasks.trial_state import load_trial
-from vendor.contract import ExportRequest
 
 
 @flow(name="exit-check", flow_run_name="exit-check-{slug}")

@@ -10,6 +10,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from pydantic import ConfigDict
 
+from adapters.contract import WorkStatus
+from adapters.orders import work_order
 from config import get_settings
 from flows.acceptance import settle_acceptance
 from flows.gates import GateInput, ask, how_to_wait
@@ -52,8 +54,6 @@ from tasks.vendor import (
     read_metrics,
     wait_for_delivery,
 )
-from vendor.contract import WorkStatus
-from vendor.orders import work_order
 
 WAITING = "waiting"
 

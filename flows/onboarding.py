@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from adapters.contract import AckRequest, ExpectationTerms
 from config import get_settings
 from flows.gates import GateInput, ask, how_to_wait
 from models.approval import (
@@ -35,7 +36,6 @@ from tasks.trial_state import (
     set_waiting,
 )
 from tasks.vendor import acknowledge, check_api, list_grants
-from vendor.contract import AckRequest, ExpectationTerms
 
 
 class ApprovalInput(GateInput):

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from adapters.contract import Problem
 from simulator.config import SimulatorConfig
 from simulator.errors import declare_implicit_answers, install_problem_handlers
 from simulator.faults import FaultMiddleware
 from simulator.routes import account, admin, handover, trials, work
 from simulator.runtime import Simulator
-from vendor.contract import Problem
 
 TITLE = "Vendor Work API"
 VERSION = "1.0.0"

@@ -6,7 +6,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
-from vendor.contract import AccessGrant, DirectiveOutcome
+from adapters.contract import AccessGrant, DirectiveOutcome
 
 SYSTEMS = (
     ("Active Directory", "helpdesk-operators group"),

@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from simulator.content import FORMATS
-from simulator.errors import ProblemError
-from simulator.state import World, found
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     ExportCheck,
     ExportRequest,
     ExportStatus,
     KnowledgeDocument,
 )
+from simulator.content import FORMATS
+from simulator.errors import ProblemError
+from simulator.state import World, found
 
 
 def list_documents(world: World, trial: str, now: datetime) -> list[KnowledgeDocument]:

@@ -1,6 +1,6 @@
 """The Vendor Work API's OpenAPI document, generated from the simulator's routes.
 
-Run `python -m simulator.openapi` to rewrite `vendor/openapi.json` after changing the
+Run `python -m simulator.openapi` to rewrite `adapters/openapi.json` after changing the
 contract models or the routes; a test fails while the two differ.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "vendor" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parent.parent / "adapters" / "openapi.json"
 
 
 def document() -> dict[str, Any]:

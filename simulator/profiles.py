@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from adapters.contract import ExpectationTerms
 from models.acceptance import review_range
 from simulator.config import ProfileName
-from vendor.contract import ExpectationTerms
 
 HOUR_PLACES = Decimal("0.01")  # timesheets book hours to the hundredth
 # Which side of the target is better, for each comparator the engine sends.

@@ -7,12 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from models.money import round_money
-from simulator import catalogue
-from simulator.content import archive, document, runbook, sha256
-from simulator.profiles import Profile, billed_hours, metric_value
-from simulator.state import DirectiveRecord, ExportRecord, TrialRecord, WorkRecord, World
-from vendor.contract import (
+from adapters.contract import (
     Deliverable,
     DirectiveOutcome,
     ExpectationTerms,
@@ -24,6 +19,11 @@ from vendor.contract import (
     WebhookEventType,
     WorkStatus,
 )
+from models.money import round_money
+from simulator import catalogue
+from simulator.content import archive, document, runbook, sha256
+from simulator.profiles import Profile, billed_hours, metric_value
+from simulator.state import DirectiveRecord, ExportRecord, TrialRecord, WorkRecord, World
 
 DELIVERABLE_KINDS = ("runbook", "report", "handover-notes")
 UPDATED = WebhookEventType.WORK_ITEM_UPDATED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from adapters.contract import ExportStatus, WebhookEvent, WorkStatus
 from simulator.clock import SimClock, run_ticker
 from simulator.config import SimulatorConfig
 from simulator.faults import FaultPlan
@@ -13,7 +14,6 @@ from simulator.profiles import PROFILES
 from simulator.progress import advance
 from simulator.state import World
 from simulator.webhooks import WebhookSender
-from vendor.contract import ExportStatus, WebhookEvent, WorkStatus
 
 IN_HAND = (WorkStatus.ACCEPTED, WorkStatus.IN_PROGRESS)
 

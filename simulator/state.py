@@ -9,12 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from simulator import catalogue
-from simulator.config import SimulatorConfig
-from simulator.content import document, sha256
-from simulator.errors import ProblemError
-from simulator.profiles import BETTER_SIDE, Profile, delivery_fraction
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     Ack,
     AckRequest,
@@ -32,6 +27,11 @@ from vendor.contract import (
     WorkItemCreate,
     WorkStatus,
 )
+from simulator import catalogue
+from simulator.config import SimulatorConfig
+from simulator.content import document, sha256
+from simulator.errors import ProblemError
+from simulator.profiles import BETTER_SIDE, Profile, delivery_fraction
 
 R = TypeVar("R")
 MAX_DUE_DAYS = 3650

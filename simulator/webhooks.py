@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from vendor.contract import WebhookEvent
+from adapters.contract import WebhookEvent
 
 RETRY_DELAYS = (0.2, 0.5)  # real seconds before the second and third attempts
 

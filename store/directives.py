@@ -8,13 +8,13 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from adapters.contract import Directive as VendorDirective
 from models.context import VendorInfo
 from models.directives import Instruction, Outcome
 from models.phases import TERMINAL
 from models.plan import Plan
 from models.tables import Directive, Trial, Vendor
 from store.effects import find_effect, record_intent, record_outcome
-from vendor.contract import Directive as VendorDirective
 
 KIND = "directive"
 

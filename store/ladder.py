@@ -8,11 +8,11 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from adapters.contract import Invoice, Metric, TimesheetLine
 from models.evidence import Evidence, Measured
 from models.plan import Source
 from models.tables import AuditEntry, CostEntry, Expectation, Measurement, PilotTask, utcnow
 from store.measurements import readings
-from vendor.contract import Invoice, Metric, TimesheetLine
 
 
 class RungView(BaseModel):

@@ -14,12 +14,12 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from pydantic import SecretStr
 
+from adapters.auth import resolve_token
+from adapters.http import set_request_gate
+from adapters.registry import VendorAPI, connect_to
 from config import get_settings
 from models.context import VendorInfo
 from models.names import readable_slug
-from vendor.adapters import VendorAPI, connect_to
-from vendor.auth import resolve_token
-from vendor.http import set_request_gate
 
 _open: dict[tuple[str, str, int], VendorAPI] = {}
 _tokens: dict[str, SecretStr] = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from adapters.contract import Directive
 from store.db import read_session, write_session
 from store.directives import OpenDirective, open_directives, record_vendor_answer
-from vendor.contract import Directive
 
 
 @task(cache_policy=NO_CACHE)

@@ -10,6 +10,14 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from adapters.contract import (
+    AccessGrant,
+    DataExport,
+    ExportRequest,
+    Invoice,
+    KnowledgeDocument,
+    TimesheetLine,
+)
 from config import get_settings
 from models.context import VendorInfo
 from models.exit_rules import ArchivedFile, ExitReport, StepLine, StepStatus, report_markdown
@@ -21,14 +29,6 @@ from store.files import record_file, write_verified
 from tasks.connection import vendor_api
 from tasks.reporting import announce
 from tasks.vendor import vendor_call
-from vendor.contract import (
-    AccessGrant,
-    DataExport,
-    ExportRequest,
-    Invoice,
-    KnowledgeDocument,
-    TimesheetLine,
-)
 
 # Where an archived kind is kept, under data_dir/archive/<trial>/.
 FOLDERS = {"kt_document": "kt", "data_export": "data"}

@@ -9,13 +9,13 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from adapters.answers import answered
+from adapters.contract import AccessGrant, ExportCheck, ExportRequest, KnowledgeDocument
 from models.context import VendorInfo
 from models.exit_readiness import ExitReadiness, Unanswered, readiness_markdown
 from store.db import read_session, write_session
 from store.exits import record_rehearsal, rehearsable_trials
 from tasks.connection import vendor_api
-from vendor.answers import answered
-from vendor.contract import AccessGrant, ExportCheck, ExportRequest, KnowledgeDocument
 
 # The vendor reads are not retried by Prefect: the client already retries an unavailable
 # vendor with backoff, and a rehearsal records a vendor that stays down as a failed check.

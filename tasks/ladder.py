@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from adapters.contract import Deliverable, Invoice, Metric, TimesheetLine, WorkItem
 from config import get_settings
 from models.context import TrialContext
 from models.exit_rules import ArchivedFile
@@ -27,7 +28,6 @@ from store.ladder import (
     stop_rung,
 )
 from store.trials import set_waiting_for
-from vendor.contract import Deliverable, Invoice, Metric, TimesheetLine, WorkItem
 
 
 @task(cache_policy=NO_CACHE)

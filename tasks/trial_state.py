@@ -12,6 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
+from adapters.contract import AccessGrant
 from config import get_settings
 from models.context import TrialContext
 from models.keys import idempotency_key
@@ -23,7 +24,6 @@ from store.decisions import RecordedDecision, add_decision, find_decision
 from store.effects import record_intent, record_outcome
 from store.phases import change_phase
 from store.trials import set_waiting_for
-from vendor.contract import AccessGrant
 
 
 @task(cache_policy=NO_CACHE)

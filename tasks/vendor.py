@@ -10,9 +10,7 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
-from models.context import VendorInfo
-from tasks.connection import vendor_api
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     Ack,
     AckRequest,
@@ -26,7 +24,9 @@ from vendor.contract import (
     WorkItemCreate,
     WorkStatus,
 )
-from vendor.errors import VendorUnavailable
+from adapters.errors import VendorUnavailable
+from models.context import VendorInfo
+from tasks.connection import vendor_api
 
 
 async def _unavailable(task: Task[Any, Any], run: TaskRun, state: State[Any]) -> bool:

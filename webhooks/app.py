@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from adapters.contract import Problem
 from config import Settings, get_settings
-from vendor.contract import Problem
 from webhooks.body import body_text, capped_body, parse_event
 from webhooks.events import announce
 from webhooks.problems import MEDIA_TYPE, install_handlers

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from vendor.contract import WebhookEvent
+from adapters.contract import WebhookEvent
 from webhooks.errors import MalformedDelivery, TooLarge
 
 MAX_BODY_BYTES = 1024 * 1024  # well under Prefect's 1.5 MB event limit, payload included

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from adapters.contract import WebhookEvent, WebhookEventType
 from models.directives import Outcome
 from store.directives import record_answer
-from vendor.contract import WebhookEvent, WebhookEventType
 from webhooks.body import occurred_utc
 
 

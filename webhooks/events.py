@@ -9,7 +9,7 @@ from typing import Any
 from prefect.events import emit_event
 from prefect.events.worker import EventsWorker
 
-from vendor.contract import WebhookEvent as WebhookBody
+from adapters.contract import WebhookEvent as WebhookBody
 from webhooks.body import occurred_utc
 
 logger = logging.getLogger(__name__)

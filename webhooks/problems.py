@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from adapters.contract import Problem
 from models.errors import StoreError
-from vendor.contract import Problem
 from webhooks.errors import WebhookError
 
 logger = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from adapters.contract import WebhookEvent as WebhookBody
 from config import Settings
 from models.names import readable_slug
 from models.tables import Trial, Vendor, WebhookEvent, utcnow
 from store.db import read_session, write_session
-from vendor.contract import WebhookEvent as WebhookBody
 from webhooks.body import occurred_utc
 from webhooks.directives import apply_answer
 from webhooks.errors import ReplayedId, UnknownTrial, UnknownVendor

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from adapters.contract import Health, WhoAmI
 from simulator.deps import Now, SimDep
 from simulator.errors import problem_responses
 from simulator.routes.common import api_router
-from vendor.contract import Health, WhoAmI
 
 SCOPES = [
     "work-items:write",

@@ -6,13 +6,7 @@ from typing import Annotated
 
 from fastapi import Request, Response
 
-from simulator import examples, exits
-from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
-from simulator.errors import problem_responses
-from simulator.ledger import EffectKind
-from simulator.routes.common import BYTES, OctetStream, api_router, replay
-from simulator.state import found
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     DataExport,
     ExportCheck,
@@ -20,6 +14,12 @@ from vendor.contract import (
     KnowledgeDocument,
     Page,
 )
+from simulator import examples, exits
+from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
+from simulator.errors import problem_responses
+from simulator.ledger import EffectKind
+from simulator.routes.common import BYTES, OctetStream, api_router, replay
+from simulator.state import found
 
 router = api_router("handover")
 

@@ -6,13 +6,7 @@ from typing import Annotated
 
 from fastapi import Request, Response
 
-from simulator import examples
-from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
-from simulator.errors import problem_responses
-from simulator.ledger import EffectKind
-from simulator.routes.common import api_router, replay
-from simulator.state import found
-from vendor.contract import (
+from adapters.contract import (
     Ack,
     AckRequest,
     Directive,
@@ -22,6 +16,12 @@ from vendor.contract import (
     Page,
     TimesheetLine,
 )
+from simulator import examples
+from simulator.deps import IdempotencyKey, Now, SimDep, TrialName, mark_replayed
+from simulator.errors import problem_responses
+from simulator.ledger import EffectKind
+from simulator.routes.common import api_router, replay
+from simulator.state import found
 
 router = api_router("trials")
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
+from adapters.contract import Deliverable, Page, WorkItem, WorkItemCreate
 from simulator import examples
 from simulator.deps import Now, RequiredIdempotencyKey, SimDep, mark_replayed
 from simulator.errors import problem_responses
 from simulator.ledger import EffectKind
 from simulator.routes.common import BYTES, OctetStream, api_router, replay
 from simulator.state import found
-from vendor.contract import Deliverable, Page, WorkItem, WorkItemCreate
 
 router = api_router("work")
 

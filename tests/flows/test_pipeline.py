@@ -19,13 +19,13 @@ from prefect.client.schemas.filters import (
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
+from adapters.errors import VendorUnavailable
 from config import Settings
 from flows.trial import trial
 from models.tables import AuditEntry, Decision, ExitStep, PilotTask, Trial, Vendor
 from simulator.config import ProfileName
 from store.db import read_session
 from tests.flows.conftest import StoreTrial
-from vendor.errors import VendorUnavailable
 
 
 def stored(settings: Settings):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.contract import DirectiveOutcome
 from models.directives import Classification, Outcome, classify, directive_key
 from models.errors import TrialsError
 from models.gates import Choice, recommend
@@ -20,7 +21,6 @@ from models.override_index import (
 from models.plan import Authority, Comparator, Expectation, Gates, Source
 from models.scoring import scorecard
 from tests.models.readings import vendor_readings
-from vendor.contract import DirectiveOutcome
 
 D = Decimal
 AUTHORITY = Authority(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.contract import AccessGrant, ExportCheck, KnowledgeDocument
 from models.errors import TransitionError
 from models.exit_readiness import (
     Check,
@@ -22,7 +23,6 @@ from models.exit_readiness import (
 )
 from models.exit_rules import StepLine, StepStatus
 from models.phases import Phase
-from vendor.contract import AccessGrant, ExportCheck, KnowledgeDocument
 
 NOW = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 SHA = "0" * 64

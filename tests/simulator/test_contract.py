@@ -52,7 +52,7 @@ schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
 
 def test_committed_document_matches_the_code() -> None:
     assert SPEC_PATH.read_text(encoding="utf-8") == render(), (
-        "vendor/openapi.json is stale: run `python -m simulator.openapi` and commit it"
+        "adapters/openapi.json is stale: run `python -m simulator.openapi` and commit it"
     )
 
 

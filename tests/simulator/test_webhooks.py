@@ -9,11 +9,11 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from adapters.contract import WebhookEvent
 from simulator.config import SimulatorConfig
 from simulator.serve import serve
 from tests.conftest import StartSimulator
 from tests.simulator.helpers import TRIAL, create, order, vendor_client
-from vendor.contract import WebhookEvent
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

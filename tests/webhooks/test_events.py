@@ -11,11 +11,11 @@ from prefect.events.worker import EventsWorker
 from prefect.settings import PREFECT_SERVER_EVENTS_MAXIMUM_SIZE_BYTES, temporary_settings
 from sqlmodel import select
 
+from adapters.contract import WebhookEvent as WebhookBody
 from config import Settings
 from models.tables import WebhookEvent
 from store.db import read_session
 from tests.webhooks.conftest import TRIAL, VENDOR, Emitted, event_body, read_back, signed
-from vendor.contract import WebhookEvent as WebhookBody
 from webhooks.events import announce
 
 URL = f"/webhooks/{VENDOR}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.contract import WorkItemCreate
 from models.context import TrialContext
-from vendor.contract import WorkItemCreate
 
 
 def work_order(

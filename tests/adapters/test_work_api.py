@@ -12,16 +12,16 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from config import Settings
-from vendor.client import VendorClient
-from vendor.contract import WorkItemCreate
-from vendor.errors import (
+from adapters.contract import WorkItemCreate
+from adapters.errors import (
     VendorAuthError,
     VendorContractError,
     VendorRejected,
     VendorUnavailable,
 )
-from vendor.http import _retry_after
+from adapters.http import _retry_after
+from adapters.work_api import VendorClient
+from config import Settings
 
 TOKEN = "tok-3f9a8b7c6d5e4f3a2b1c"
 FAST = Settings(vendor_backoff_initial=0.001, vendor_backoff_max=0.01, vendor_max_attempts=4)
@@ -189,7 +189,7 @@ async def test_a_wrong_schema_names_the_field() -> None:
 async def test_a_download_must_match_its_checksum() -> None:
     from hashlib import sha256
 
-    from vendor.contract import Deliverable
+    from adapters.contract import Deliverable
 
     good = b"runbook " * 100
     handle, seen = scripted(
@@ -223,7 +223,7 @@ async def test_the_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture
 
 
 def _ack():  # type: ignore[no-untyped-def]
-    from vendor.contract import AckRequest, ExpectationTerms
+    from adapters.contract import AckRequest, ExpectationTerms
 
     return AckRequest(
         expectations=[

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.auth import resolve_token
+from adapters.errors import VendorAuthError
 from models.plan import TokenRef
-from vendor.auth import resolve_token
-from vendor.errors import VendorAuthError
 
 
 async def test_the_token_comes_from_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:

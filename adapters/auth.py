@@ -6,8 +6,8 @@ import os
 
 from pydantic import SecretStr
 
+from adapters.errors import VendorAuthError
 from models.plan import TokenRef
-from vendor.errors import VendorAuthError
 
 
 async def resolve_token(vendor: str, ref: TokenRef) -> SecretStr:

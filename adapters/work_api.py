@@ -8,8 +8,7 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from config import Settings, get_settings
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     Ack,
     AckRequest,
@@ -29,9 +28,10 @@ from vendor.contract import (
     WorkItem,
     WorkItemCreate,
 )
-from vendor.errors import VendorContractError, VendorUnavailable
-from vendor.http import CallStats, Requester, RetryPolicy
-from vendor.redact import protect
+from adapters.errors import VendorContractError, VendorUnavailable
+from adapters.http import CallStats, Requester, RetryPolicy
+from adapters.redact import protect
+from config import Settings, get_settings
 
 M = TypeVar("M", bound=BaseModel)
 

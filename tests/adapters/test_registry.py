@@ -6,10 +6,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from vendor.adapters import VendorConnection, connect, register
-from vendor.client import VendorClient
-from vendor.contract import WhoAmI
-from vendor.errors import VendorError
+from adapters.contract import WhoAmI
+from adapters.errors import VendorError
+from adapters.registry import VendorConnection, connect, register
+from adapters.work_api import VendorClient
 
 
 class TicketDesk(VendorClient):

@@ -20,8 +20,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from vendor.contract import Problem
-from vendor.errors import (
+from adapters.contract import Problem
+from adapters.errors import (
     VendorAuthError,
     VendorError,
     VendorNotFound,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from adapters.errors import VendorError
 from models.exit_readiness import Unanswered
-from vendor.errors import VendorError
 
 T = TypeVar("T")
 

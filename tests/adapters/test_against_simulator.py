@@ -8,13 +8,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from adapters.contract import WorkItemCreate
+from adapters.errors import VendorAuthError, VendorUnavailable
+from adapters.work_api import VendorClient
 from config import Settings
 from simulator.config import ProfileName, SimulatorConfig
 from tests.conftest import StartSimulator
 from tests.simulator.helpers import TOKEN, order
-from vendor.client import VendorClient
-from vendor.contract import WorkItemCreate
-from vendor.errors import VendorAuthError, VendorUnavailable
 
 QUICK = Settings(
     vendor_read_timeout=0.5,

@@ -1,7 +1,7 @@
 """The Vendor Work API contract: what the engine sends and what it expects back.
 
 The client validates every answer against these models; the simulator answers with
-them; the OpenAPI document in `vendor/openapi.json` is generated from the simulator's
+them; the OpenAPI document in `adapters/openapi.json` is generated from the simulator's
 routes over these models, and a contract test drives the simulator from that document.
 """
 

@@ -14,9 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, SecretStr
 
-from models.context import VendorInfo
-from vendor.client import VendorClient
-from vendor.contract import (
+from adapters.contract import (
     AccessGrant,
     Ack,
     AckRequest,
@@ -35,7 +33,9 @@ from vendor.contract import (
     WorkItem,
     WorkItemCreate,
 )
-from vendor.errors import VendorError
+from adapters.errors import VendorError
+from adapters.work_api import VendorClient
+from models.context import VendorInfo
 
 
 class VendorConnection(BaseModel):
