@@ -39,6 +39,12 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
+# The Redmine adapter's tests (marker `redmine`) serve Debian's Redmine with WEBrick.
+if ! dpkg-query -W -f '${Status}' redmine 2>/dev/null | grep -q 'install ok installed' ||
+  ! grep -qs '^gem "webrick"' /usr/share/redmine/Gemfile.local; then
+  ./scripts/redmine.sh install
+fi
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -1,0 +1,219 @@
+"""A real, throwaway Redmine for the tests: Debian's package served by WEBrick on a free
+port, on a copy of a template database, driven over its REST API as a person would."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+SCRIPT = Path(__file__).parent.parent / "scripts" / "redmine.sh"
+MODULES = ("issue_tracking", "time_tracking", "wiki", "files", "documents")
+TRACKERS = ("Bug", "Feature", "Support")
+INSTALL_HINT = "run `scripts/redmine.sh install` as root (the test command does)"
+
+
+def build_template(directory: Path) -> Path:
+    """A migrated Redmine database with default data and the REST API on, to copy."""
+    redmine_sh("template", str(directory), timeout=300)
+    return directory / "redmine.db"
+
+
+def rails_runner(instance: Path, code: str) -> str:
+    """What Ruby `code` prints when `rails runner` runs it on the instance's database."""
+    return redmine_sh("runner", str(instance), code, timeout=120).strip()
+
+
+def redmine_sh(*arguments: str, timeout: float) -> str:
+    """Run `scripts/redmine.sh`; its output, or an error carrying what it printed."""
+    done = subprocess.run(
+        [str(SCRIPT), *arguments], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(
+            f"`scripts/redmine.sh {arguments[0]}` failed ({INSTALL_HINT} if Redmine is "
+            f"missing):\n{done.stderr[-3000:]}"
+        )
+    return done.stdout
+
+
+class Redmine:
+    """A running Redmine: its URL, the admin's API key, and helpers over its REST API."""
+
+    def __init__(self, url: str, admin_key: str) -> None:
+        self.url = url
+        self.admin_key = admin_key
+        self.admin = self.client()
+
+    def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
+        """An httpx client on the server, authenticated as the admin (the caller closes it)."""
+        return httpx.Client(
+            base_url=self.url,
+            headers={"X-Redmine-API-Key": self.admin_key, **(headers or {})},
+            timeout=30,
+        )
+
+    def as_user(self, login: str) -> httpx.Client:
+        """A client acting as `login`: the admin's key with `X-Redmine-Switch-User`."""
+        return self.client({"X-Redmine-Switch-User": login})
+
+    def create_user(
+        self, login: str, *, firstname: str = "Test", lastname: str = "User", admin: bool = False
+    ) -> tuple[int, str]:
+        """A new active user: its id and its API key."""
+        user = {
+            "login": login,
+            "firstname": firstname,
+            "lastname": lastname,
+            "mail": f"{login}@example.com",
+            "password": uuid.uuid4().hex,
+            "admin": admin,
+        }
+        created = self._ok(self.admin.post("/users.json", json={"user": user}))["user"]
+        # The admin reads any user's API key; reading it makes Redmine create it.
+        shown = self._ok(self.admin.get(f"/users/{created['id']}.json"))["user"]
+        return created["id"], shown["api_key"]
+
+    def create_project(
+        self,
+        identifier: str,
+        *,
+        name: str | None = None,
+        modules: Sequence[str] = MODULES,
+        trackers: Sequence[str] = TRACKERS,
+        public: bool = False,
+    ) -> int:
+        """A new project with these modules and trackers; its id."""
+        tracker_ids = self._ids("/trackers.json", "trackers", trackers)
+        project = {
+            "name": name or identifier,
+            "identifier": identifier,
+            "is_public": public,
+            "enabled_module_names": list(modules),
+            "tracker_ids": tracker_ids,
+        }
+        created = self._ok(self.admin.post("/projects.json", json={"project": project}))
+        return int(created["project"]["id"])
+
+    def new_project(self, *, modules: Sequence[str] = MODULES) -> str:
+        """A project of its own for one test (a unique identifier); its identifier."""
+        identifier = f"t-{uuid.uuid4().hex[:12]}"
+        self.create_project(identifier, modules=modules)
+        return identifier
+
+    def add_member(self, project: str | int, user_id: int, role_name: str) -> int:
+        """Give a user a role (Manager, Developer, Reporter) in a project; the membership id."""
+        membership = {
+            "user_id": user_id,
+            "role_ids": self._ids("/roles.json", "roles", [role_name]),
+        }
+        created = self._ok(
+            self.admin.post(
+                f"/projects/{project}/memberships.json", json={"membership": membership}
+            )
+        )
+        return int(created["membership"]["id"])
+
+    def close(self) -> None:
+        """Close the admin's client."""
+        self.admin.close()
+
+    def _ids(self, path: str, key: str, names: Sequence[str]) -> list[int]:
+        by_name = {item["name"]: item["id"] for item in self._ok(self.admin.get(path))[key]}
+        missing = [name for name in names if name not in by_name]
+        assert not missing, f"Redmine has no {key} named {missing}; it has {sorted(by_name)}"
+        return [by_name[name] for name in names]
+
+    @staticmethod
+    def _ok(response: httpx.Response) -> dict:  # type: ignore[type-arg]
+        assert response.is_success, (
+            f"{response.request.method} {response.request.url} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def redmine_server(template: Path, directory: Path, *, timeout: float = 90) -> Iterator[Redmine]:
+    """Redmine on a copy of `template` in `directory`, on a free port; stopped afterwards."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, directory / "redmine.db")
+    admin_key = rails_runner(directory, 'puts User.find_by(login: "admin").api_key')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = directory / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(SCRIPT), "serve", str(directory), str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped as one
+            preexec_fn=_die_with_parent,
+        )
+    stop = atexit.register(_stop, server, directory / "server.pid")
+    redmine = Redmine(f"http://127.0.0.1:{port}", admin_key)
+    try:
+        _wait_ready(redmine, server, log, timeout)
+        yield redmine
+    finally:
+        redmine.close()
+        _stop(server, directory / "server.pid")
+        atexit.unregister(stop)
+
+
+def _wait_ready(
+    redmine: Redmine, server: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if redmine.admin.get("/users/current.json", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            state = f"exited with {server.returncode}" if server.poll() is not None else "hung"
+            tail = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(
+                f"Redmine at {redmine.url} never answered GET /users/current.json with 200 "
+                f"within {timeout:.0f} s (the server {state}); the end of {log}:\n{tail}"
+            )
+        time.sleep(0.2)
+
+
+def _stop(server: subprocess.Popen[bytes], pid_file: Path) -> None:
+    """Stop the server by its PID file, then its whole process group if it lingers."""
+    if server.poll() is None:
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (OSError, ValueError):
+            server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait(timeout=15)
+
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM when the test process dies, however it dies (Linux)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
