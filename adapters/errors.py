@@ -78,3 +78,17 @@ class VendorContractError(VendorError):
     def fix(self) -> str:
         """A contract breach is the vendor's to fix, or an adapter's to map."""
         return "the vendor's API breaks the contract; ask the vendor, or map it with an adapter"
+
+
+class VendorSetupError(VendorError):
+    """The vendor's system is reachable but not set up as the plan says: a project, tracker,
+    status, activity or user the plan names is missing, or the key may not do what it must."""
+
+    def __init__(self, vendor: str, call: str, what: str, fix: str) -> None:
+        self._fix = fix
+        super().__init__(vendor, call, what)
+
+    @property
+    def fix(self) -> str:
+        """What to change in the plan or in the vendor's system."""
+        return self._fix

@@ -87,13 +87,15 @@ class Requester:
         key: str | None = None,
         params: dict[str, str] | None = None,
         effectless: bool = False,
+        content_type: str = "application/json",
     ) -> httpx.Response:
         """The vendor's 2xx answer; a POST is retried only with its Idempotency-Key, or when
-        it is `effectless` (a dry run, which changes nothing at the vendor)."""
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        it is `effectless` (a dry run, or a request that changes nothing twice: a DELETE,
+        a PUT of the same state)."""
+        headers = {"Content-Type": content_type} if body is not None else {}
         if key is not None:
             headers["Idempotency-Key"] = key
-        safe = method == "GET" or key is not None or effectless
+        safe = method in ("GET", "HEAD") or key is not None or effectless
         self.stats.calls += 1
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.max_attempts if safe else 1),

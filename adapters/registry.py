@@ -9,6 +9,7 @@ the `vendor_trials.adapters` entry-point group. A plan picks one with `vendor.ap
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from importlib.metadata import entry_points
 from typing import Protocol
 
@@ -36,6 +37,8 @@ from adapters.contract import (
 from adapters.errors import VendorError
 from adapters.work_api import VendorClient
 from models.context import VendorInfo
+from models.redmine import RedmineSection
+from models.tickets import Ticket
 
 
 class VendorConnection(BaseModel):
@@ -45,6 +48,9 @@ class VendorConnection(BaseModel):
     base_url: str
     token: SecretStr
     adapter: str = "work-api"
+    redmine: RedmineSection | None = None
+    rate_card: dict[str, Decimal] = {}
+    currency: str = ""
 
 
 class VendorAPI(Protocol):
@@ -59,6 +65,7 @@ class VendorAPI(Protocol):
     async def deliverables(self, item_id: str) -> list[Deliverable]: ...
     async def download_deliverable(self, deliverable: Deliverable) -> bytes: ...
     async def metrics(self, trial: str) -> list[Metric]: ...
+    async def tickets(self, trial: str) -> list[Ticket]: ...
     async def timesheets(self, trial: str) -> list[TimesheetLine]: ...
     async def invoices(self, trial: str) -> list[Invoice]: ...
     async def access_grants(self, trial: str) -> list[AccessGrant]: ...
@@ -78,6 +85,7 @@ class VendorAPI(Protocol):
 Adapter = Callable[[VendorConnection], VendorAPI]
 _ADAPTERS: dict[str, Adapter] = {
     "work-api": lambda c: VendorClient(vendor=c.vendor, base_url=c.base_url, token=c.token),
+    "redmine": lambda c: _redmine(c),
 }
 
 
@@ -108,8 +116,30 @@ def connect_to(vendor: VendorInfo, token: SecretStr) -> VendorAPI:
     """Open a stored trial's vendor API with its resolved token."""
     return connect(
         VendorConnection(
-            vendor=vendor.name, base_url=vendor.base_url, token=token, adapter=vendor.adapter
+            vendor=vendor.name,
+            base_url=vendor.base_url,
+            token=token,
+            adapter=vendor.adapter,
+            redmine=vendor.redmine,
+            rate_card=vendor.rate_card,
+            currency=vendor.currency,
         )
+    )
+
+
+def _redmine(c: VendorConnection) -> VendorAPI:
+    """The Redmine adapter, for a plan with a `redmine:` section."""
+    from adapters.redmine.adapter import RedmineAdapter
+
+    if c.redmine is None:
+        raise VendorError(c.vendor, "open the API", "the redmine adapter needs a redmine: section")
+    return RedmineAdapter(
+        vendor=c.vendor,
+        base_url=c.base_url,
+        token=c.token,
+        section=c.redmine,
+        rate_card=c.rate_card,
+        currency=c.currency,
     )
 
 

@@ -28,10 +28,11 @@ from adapters.contract import (
     WorkItem,
     WorkItemCreate,
 )
-from adapters.errors import VendorContractError, VendorUnavailable
+from adapters.errors import VendorContractError, VendorRejected, VendorUnavailable
 from adapters.http import CallStats, Requester, RetryPolicy
 from adapters.redact import protect
 from config import Settings, get_settings
+from models.tickets import Ticket
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,6 +133,16 @@ class VendorClient:
     async def metrics(self, trial: str) -> list[Metric]:
         """The vendor's measurements for the trial's metrics."""
         return (await self._get("read metrics", f"/v1/trials/{trial}/metrics", Page[Metric])).items
+
+    async def tickets(self, trial: str) -> list[Ticket]:
+        """None to read: the Work API keeps no tickets; plans measure from tickets only
+        through a ticketing system's adapter (models.adapter_checks refuses the rest)."""
+        raise VendorRejected(
+            self.vendor,
+            "read tickets",
+            "the Vendor Work API keeps no tickets: measure with source: vendor_metrics, or "
+            "reach the vendor's ticketing system with adapter: redmine",
+        )
 
     async def timesheets(self, trial: str) -> list[TimesheetLine]:
         """Hours booked against the trial."""

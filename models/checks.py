@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from models.adapter_checks import adapter_findings
 from models.authority import entered_area, normalise, overlapping_areas
 from models.budget import ladder_totals
 from models.findings import Finding, Path, error, warning
@@ -37,6 +38,7 @@ def check_plan(plan: Plan, policy: PlanPolicy) -> list[Finding]:
         *_authority(plan),
         *_gates(plan),
         *measure_findings(plan.expectations, ()),
+        *adapter_findings(plan),
         *_risks(plan, policy),
         *vendor_address_findings(
             plan.vendor.api.base_url.host, allowed=policy.allow_link_local_vendors
@@ -332,12 +334,14 @@ def _risks(plan: Plan, policy: PlanPolicy) -> list[Finding]:
                 "or notify: {} to tell nobody on purpose",
             )
         )
-    if all(e.source is not Source.VENDOR_METRICS for e in plan.expectations):
+    between_reviews = {Source.VENDOR_METRICS, Source.TICKETS}
+    if all(e.source not in between_reviews for e in plan.expectations):
         findings.append(
             warning(
                 ("expectations",),
-                "no expectation is measured from the vendor's own metrics",
-                "add one with source: vendor_metrics so progress is visible between reviews",
+                "no expectation is measured from the vendor's metrics or tickets",
+                "add one with source: vendor_metrics (or tickets, for a ticketing system) "
+                "so progress is visible between reviews",
             )
         )
     return findings

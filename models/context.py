@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from models.phases import Phase
 from models.plan import Budget, Expectation, Plan, TokenRef
+from models.redmine import RedmineSection
 
 
 class VendorInfo(BaseModel):
@@ -17,6 +18,11 @@ class VendorInfo(BaseModel):
     base_url: str
     token: TokenRef
     adapter: str = "work-api"
+    # What an adapter for a system other than the Work API needs from the plan: its
+    # section (`redmine:`), and the rate card and currency it prices time entries at.
+    redmine: RedmineSection | None = None
+    rate_card: dict[str, Decimal] = {}
+    currency: str = ""
 
 
 class TrialContext(BaseModel):

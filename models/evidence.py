@@ -22,6 +22,7 @@ LABELS: dict[Source, str] = {
     Source.VENDOR_METRICS: "vendor-reported",
     Source.DELIVERABLES: "computed from delivered files",
     Source.CLIENT_REVIEW: "client review",
+    Source.TICKETS: "measured from tickets",
 }
 # A vendor-reported value and an independent one disagree when they differ by more than
 # this share of the independent value (or of the target, when the independent value is 0).
@@ -36,6 +37,15 @@ class FileEvidence(BaseModel):
     size: int  # bytes
 
 
+class TicketEvidence(BaseModel):
+    """A ticket a value was measured from, and what it contributed."""
+
+    id: str
+    url: str  # where a person opens it
+    minutes: Decimal | None = None  # counted for the vendor; None when not counted
+    client_paused_minutes: Decimal = Decimal(0)  # waiting on the client, not the vendor's
+
+
 class Evidence(BaseModel):
     """Who or what produced a value, when, and on what."""
 
@@ -45,6 +55,7 @@ class Evidence(BaseModel):
     rung: str | None = None
     note: str = ""
     files: list[FileEvidence] = []
+    tickets: list[TicketEvidence] = []
     # True for a review nobody made: the gate answered by policy (`--auto`, the demo) with
     # the vendor's own value standing in for the client's.
     stand_in: bool = False
@@ -64,6 +75,9 @@ class Evidence(BaseModel):
         if self.source is Source.DELIVERABLES:
             count = len(self.files)
             return f"computed from {count} delivered file{'s' if count != 1 else ''}"
+        if self.source is Source.TICKETS:
+            count = len(self.tickets)
+            return f"measured from {count} ticket{'s' if count != 1 else ''}"
         return LABELS[self.source]
 
 

@@ -10,9 +10,7 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -23,18 +21,10 @@ from pydantic_core import PydanticCustomError
 from models.measure import Measure
 from models.money import Amount, CurrencyError, minor_unit
 from models.notify import Notify
+from models.plan_fields import Identifier, Section, Slug, Text
+from models.redmine import Name, RedmineSection
 from models.vagueness import vagueness_message
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
-# What each pattern means, for the error message.
-PATTERN_HELP = {
-    SLUG_PATTERN: "lowercase letters, digits and hyphens, e.g. rung-1",
-    IDENTIFIER_PATTERN: "lowercase snake_case, e.g. p90_first_response_minutes",
-}
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 # The largest values, and the finest, a plan may hold: what the store's columns keep
 # exactly, on SQLite and PostgreSQL alike (money Numeric(18, 4), hours Numeric(10, 2),
 # targets Numeric(18, 4), weights Numeric(8, 2), shares Numeric(5, 4)), so a plan that
@@ -81,6 +71,7 @@ class Source(StrEnum):
     VENDOR_METRICS = "vendor_metrics"
     DELIVERABLES = "deliverables"
     CLIENT_REVIEW = "client_review"
+    TICKETS = "tickets"  # computed by the engine from the vendor's tickets (models.ticket_metrics)
 
 
 class ExitStepKind(StrEnum):
@@ -90,12 +81,6 @@ class ExitStepKind(StrEnum):
     DATA_RETURN = "data_return"
     ACCESS_REVOCATION = "access_revocation"
     FINAL_INVOICE = "final_invoice"
-
-
-class Section(BaseModel):
-    """A plan section: unknown keys (typos) are errors, values never change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class TokenRef(Section):
@@ -165,6 +150,8 @@ class Expectation(Section):
     unit: Text
     source: Source
     measure: Measure | None = None  # how a deliverables value is computed (models.measure)
+    # For a value measured from tickets: a target per ticket priority, e.g. {Urgent: 15}.
+    targets_by_priority: dict[Name, Annotated[Amount, Field(gt=0, le=MAX_TARGET)]] | None = None
     holds_from: Slug | None = None
     holds_by: date | None = None
     weight: Annotated[Amount, Field(gt=0, le=MAX_WEIGHT, decimal_places=2)] = Decimal(1)
@@ -284,4 +271,5 @@ class Plan(Section):
     gates: Gates
     exit_plan: ExitPlan
     expansion: Expansion | None = None
+    redmine: RedmineSection | None = None  # the vendor's Redmine, for `adapter: redmine`
     notify: Notify | None = None  # who is told when the trial needs a person (models.notify)

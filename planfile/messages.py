@@ -12,7 +12,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from models.findings import Finding, Path, error
-from models.plan import PATTERN_HELP, Plan
+from models.plan import Plan
+from models.plan_fields import PATTERN_HELP
 
 # What to write when a whole section is missing.
 SECTION_EXAMPLES: dict[str, str] = {

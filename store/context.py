@@ -22,6 +22,9 @@ def load_context(*, session: Session, slug: str) -> TrialContext:
         base_url=vendor.base_url,
         token=plan.vendor.api.token,
         adapter=plan.vendor.api.adapter,
+        redmine=plan.redmine,
+        rate_card=plan.rate_card,
+        currency=plan.currency,
     )
     return TrialContext(
         slug=trial.slug,

@@ -21,7 +21,7 @@ from config import get_settings
 from models.context import VendorInfo
 from models.names import readable_slug
 
-_open: dict[tuple[str, str, int], VendorAPI] = {}
+_open: dict[tuple[str, int], VendorAPI] = {}
 _tokens: dict[str, SecretStr] = {}
 
 
@@ -70,7 +70,7 @@ async def vendor_api(vendor: VendorInfo) -> VendorAPI:
     already bounds, and each one costs two writes to that server's SQLite: in
     `trials demo` they collided about 30 times, and each collision costs seconds.
     """
-    key = (vendor.name, vendor.base_url, id(asyncio.get_running_loop()))
+    key = (vendor.model_dump_json(exclude={"token"}), id(asyncio.get_running_loop()))
     if key not in _open:
         set_request_gate(vendor_slot if PREFECT_API_URL.value() else None)
         token_key = vendor.token.model_dump_json()
@@ -83,5 +83,5 @@ async def vendor_api(vendor: VendorInfo) -> VendorAPI:
 async def close_all() -> None:
     """Close the connections opened on this event loop."""
     loop = id(asyncio.get_running_loop())
-    for key in [k for k in _open if k[2] == loop]:
+    for key in [k for k in _open if k[1] == loop]:
         await _open.pop(key).aclose()

@@ -184,7 +184,7 @@ def test_risky_but_legal_plans_get_warnings(write_plan) -> None:  # type: ignore
     warned = sorted((f.field, f.message) for f in findings(path, "warning"))
     assert warned == [
         ("budget.contingency", "contingency 5% is under 10%"),
-        ("expectations", "no expectation is measured from the vendor's own metrics"),
+        ("expectations", "no expectation is measured from the vendor's metrics or tickets"),
         ("expectations", "only one expectation"),
         ("notify", "no notify: section, so nobody is told when the trial waits for a person"),
     ]
