@@ -25,6 +25,7 @@ from models.gates import missed_reasons
 from models.money import money
 from models.phases import Phase
 from models.scoring import scorecard
+from models.ticket_readings import uses_tickets
 from tasks.budget import apply_cap_decision_at, mark_announced, record_crossings
 from tasks.deliverables import measure_deliverables, record_deliverables
 from tasks.ladder import (
@@ -38,6 +39,7 @@ from tasks.ladder import (
 )
 from tasks.reporting import announce, label_run, show_progress, start_progress
 from tasks.reviews import read_acceptance
+from tasks.tickets import record_tickets
 from tasks.trial_state import (
     decision_on_record,
     load_trial,
@@ -52,6 +54,7 @@ from tasks.vendor import (
     list_deliverables,
     read_costs,
     read_metrics,
+    read_tickets,
     wait_for_delivery,
 )
 
@@ -149,6 +152,9 @@ async def ladder(
         await record_delivery(trial, rung, item, metrics, await read_costs(trial.vendor, slug))
         outcomes = await measure_deliverables(trial, rung)
         await record_deliverables(trial, rung, outcomes, item.delivered_at)
+        if uses_tickets(trial.expectations):
+            window = (item.created_at, item.delivered_at or item.created_at)
+            await record_tickets(trial, rung, await read_tickets(trial.vendor, slug), window)
 
         review = await read_acceptance(trial, rung.rung_key)
         if review.due and not await settle_acceptance(

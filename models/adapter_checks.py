@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from models.findings import Finding, Path, error
 from models.plan import Expectation, Plan, Source
+from models.ticket_metrics import ticket_metric
 
 REDMINE = "redmine"
 # Adapters whose vendor system holds tickets the engine measures itself.
@@ -76,8 +77,6 @@ def _activities(plan: Plan) -> list[Finding]:
 
 def _expectations(expectations: list[Expectation], adapter: str, at: Path) -> list[Finding]:
     """Tickets only from a ticketing system; vendor metrics only from a vendor that has them."""
-    from models.ticket_metrics import ticket_metric
-
     findings = []
     for i, exp in enumerate(expectations):
         here = (*at, "expectations", i)

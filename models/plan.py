@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.calendar import BusinessCalendar
 from models.measure import Measure
 from models.money import Amount, CurrencyError, minor_unit
 from models.notify import Notify
@@ -272,4 +273,6 @@ class Plan(Section):
     exit_plan: ExitPlan
     expansion: Expansion | None = None
     redmine: RedmineSection | None = None  # the vendor's Redmine, for `adapter: redmine`
+    # Working hours for values measured from tickets: without one, minutes are wall-clock.
+    calendar: BusinessCalendar | None = None
     notify: Notify | None = None  # who is told when the trial needs a person (models.notify)

@@ -65,7 +65,7 @@ def record_outcome(
     rung = session.get_one(PilotTask, rung_id)
     if outcome.value is None:
         for problem in outcome.problems:
-            _note_problem(
+            note_problem(
                 session,
                 trial_id,
                 actor,
@@ -103,7 +103,7 @@ def record_outcome(
     return True
 
 
-def _note_problem(session: Session, trial_id: int, actor: str, reason: str) -> None:
+def note_problem(session: Session, trial_id: int, actor: str, reason: str) -> None:
     """One audit entry per problem: a rerun of the rung does not repeat it."""
     seen = session.exec(
         select(AuditEntry.id).where(

@@ -26,6 +26,7 @@ from adapters.contract import (
 )
 from adapters.errors import VendorUnavailable
 from models.context import VendorInfo
+from models.tickets import Ticket
 from tasks.connection import vendor_api
 
 
@@ -106,6 +107,12 @@ async def download_deliverable(vendor: VendorInfo, deliverable: Deliverable) -> 
 async def read_metrics(vendor: VendorInfo, trial: str) -> list[Metric]:
     """The vendor's measurements for the trial."""
     return await (await vendor_api(vendor)).metrics(trial)
+
+
+@vendor_call
+async def read_tickets(vendor: VendorInfo, trial: str) -> list[Ticket]:
+    """The vendor's helpdesk tickets with their histories (a ticketing system's adapter)."""
+    return await (await vendor_api(vendor)).tickets(trial)
 
 
 @vendor_call
