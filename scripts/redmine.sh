@@ -2,14 +2,16 @@
 # Debian's Redmine for the tests: install it, build a template database, run Rails on a copy.
 #
 #   scripts/redmine.sh install            apt-get redmine + redmine-sqlite, add WEBrick to its bundle
-#   scripts/redmine.sh template DIR       DIR/redmine.db: migrated, default data (en), REST API on
+#   scripts/redmine.sh template DIR       DIR/redmine.db: migrated, default data (en), REST API on;
+#                                         DIR/admin.key: the admin's API key in it
 #   scripts/redmine.sh runner DIR CODE    `rails runner CODE` on DIR/redmine.db; prints what CODE prints
 #   scripts/redmine.sh serve DIR PORT     WEBrick on 127.0.0.1:PORT for DIR/redmine.db (PID in DIR/server.pid)
 #
 # Each is idempotent and prints nothing but errors (and what it is asked for). Nothing
-# under /etc or /var/lib/redmine is changed or used: DIR is the instance's root, as
-# Debian's multi-instance setup sees one (its files/, log/ and tmp/ are DIR's), the
-# database is chosen with DATABASE_URL, and the session secret comes from the environment.
+# under /etc is changed and the package's default instance is not used: DIR is the
+# instance's root, as Debian's multi-instance setup sees one (its files/, log/ and tmp/
+# are DIR's), the database is chosen with DATABASE_URL, and the session secret comes
+# from the environment (SECRET_KEY_BASE, random when unset).
 set -euo pipefail
 
 REDMINE=/usr/share/redmine
@@ -85,8 +87,10 @@ template() {
       "If Redmine is missing, run \`scripts/redmine.sh install\` as root."
   fi
   # The loader, unlike the `redmine:load_default_data` task, fails loudly (the task exits
-  # 0 when it could not load), and one Rails boot sets the REST API too.
-  runner "$dir" 'Redmine::DefaultData::Loader.load("en"); Setting.rest_api_enabled = "1"' >/dev/null
+  # 0 when it could not load), and one Rails boot sets the REST API and reads the admin's
+  # API key too: every copy of the database has that key.
+  runner "$dir" 'Redmine::DefaultData::Loader.load("en"); Setting.rest_api_enabled = "1"
+    puts User.find_by!(login: "admin").api_key' >"$dir/admin.key"
 }
 
 serve() {

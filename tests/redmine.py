@@ -25,7 +25,8 @@ INSTALL_HINT = "run `scripts/redmine.sh install` as root (the test command does)
 
 
 def build_template(directory: Path) -> Path:
-    """A migrated Redmine database with default data and the REST API on, to copy."""
+    """A migrated Redmine database with default data and the REST API on, to copy; the
+    admin's API key, the same in every copy, is in `admin.key` next to it."""
     redmine_sh("template", str(directory), timeout=300)
     return directory / "redmine.db"
 
@@ -37,15 +38,25 @@ def rails_runner(instance: Path, code: str) -> str:
 
 def redmine_sh(*arguments: str, timeout: float) -> str:
     """Run `scripts/redmine.sh`; its output, or an error carrying what it printed."""
-    done = subprocess.run(
-        [str(SCRIPT), *arguments], capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if done.returncode != 0:
+    # Its own process group, so that an interrupted test also stops the Ruby it started.
+    with subprocess.Popen(
+        [str(SCRIPT), *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as script:
+        try:
+            stdout, stderr = script.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(script.pid, signal.SIGKILL)
+            raise
+    if script.returncode != 0:
         raise AssertionError(
             f"`scripts/redmine.sh {arguments[0]}` failed ({INSTALL_HINT} if Redmine is "
-            f"missing):\n{done.stderr[-3000:]}"
+            f"missing):\n{stderr[-3000:]}"
         )
-    return done.stdout
+    return stdout
 
 
 class Redmine:
@@ -149,7 +160,7 @@ def redmine_server(template: Path, directory: Path, *, timeout: float = 90) -> I
     """Redmine on a copy of `template` in `directory`, on a free port; stopped afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(template, directory / "redmine.db")
-    admin_key = rails_runner(directory, 'puts User.find_by(login: "admin").api_key')
+    admin_key = template.with_name("admin.key").read_text().strip()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
