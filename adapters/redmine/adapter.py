@@ -82,7 +82,7 @@ class RedmineAdapter(RedmineHandover):
     async def health(self) -> Health:
         """Redmine answers, and the key is accepted (`/users/current.json`; a read of a
         public project would answer a wrong key as the anonymous user)."""
-        response = await self.rest.requests.send("health check", "GET", "/users/current.json")
+        response = await self.rest.response("health check", "/users/current.json")
         when = response.headers.get("Date")
         at = datetime.now(UTC) if when is None else _http_date(when)
         return Health(status="ok", time=at)
@@ -276,7 +276,9 @@ class RedmineAdapter(RedmineHandover):
             if j["user"]["id"] in setup.staff and (j.get("notes") or "").strip()
         ]
         changes = mapping.status_changes(issue)
-        text, _, area = (issue.get("description") or "").partition("\n\nArea: ")
+        # Redmine stores a description's line ends as CRLF, whatever was sent.
+        description = (issue.get("description") or "").replace("\r\n", "\n")
+        text, _, area = description.partition("\n\nArea: ")
         return Directive(
             id=directive_id,
             client_ref=ref,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.errors import VendorNotFound
 from adapters.redmine.rest import Json, RedmineRest
 from models.redmine import RedmineSection
 
@@ -32,9 +33,19 @@ class ProjectSetup:
 async def read_setup(rest: RedmineRest, section: RedmineSection) -> ProjectSetup:
     """The project's setup; VendorSetupError naming what the plan asks that Redmine lacks."""
     call = "read the project"
-    project = (
-        await rest.get(call, f"/projects/{section.project}.json", {"include": "enabled_modules"})
-    )["project"]
+    try:
+        project = (
+            await rest.get(
+                call, f"/projects/{section.project}.json", {"include": "enabled_modules"}
+            )
+        )["project"]
+    except VendorNotFound:
+        raise rest.setup_error(
+            call,
+            f"Redmine has no project {section.project}, or the key's user cannot see it",
+            "check the plan's redmine.project against the project's Settings → Identifier, "
+            "and that the key's user is a member of it (or an administrator)",
+        ) from None
     modules = sorted(m["name"] for m in project.get("enabled_modules", []))
     missing_modules = sorted(_MODULES - set(modules))
     if missing_modules:

@@ -70,8 +70,13 @@ class RedmineRest:
 
     async def get(self, call: str, path: str, params: dict[str, str] | None = None) -> Json:
         """A GET's JSON answer."""
-        response = await self._send(call, "GET", path, params=params)
-        return self._json(call, response)
+        return self._json(call, await self.response(call, path, params))
+
+    async def response(
+        self, call: str, path: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """A GET's whole answer (its headers too), failures worded for Redmine."""
+        return await self._send(call, "GET", path, params=params)
 
     async def pages(
         self, call: str, path: str, key: str, params: dict[str, str] | None = None
