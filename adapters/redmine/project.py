@@ -36,7 +36,9 @@ async def read_setup(rest: RedmineRest, section: RedmineSection) -> ProjectSetup
     try:
         project = (
             await rest.get(
-                call, f"/projects/{section.project}.json", {"include": "enabled_modules"}
+                call,
+                f"/projects/{section.project}.json",
+                {"include": "enabled_modules,trackers"},
             )
         )["project"]
     except VendorNotFound:
@@ -54,9 +56,17 @@ async def read_setup(rest: RedmineRest, section: RedmineSection) -> ProjectSetup
             f"project {section.project} has no {', '.join(missing_modules)} module",
             "enable it in the project's Settings → Modules",
         )
-    trackers = {t["name"]: t["id"] for t in (await rest.get(call, "/trackers.json"))["trackers"]}
+    # Only the project's own trackers take its issues: Redmine refuses any other with a 422.
+    trackers = {t["name"]: t["id"] for t in project.get("trackers", [])}
     wanted = {section.rung_tracker, section.ticket_tracker, section.directives_tracker}
-    _known(rest, "tracker", wanted, set(trackers), "redmine.rung_tracker / ticket_tracker")
+    _known(
+        rest,
+        f"tracker in project {section.project}",
+        wanted,
+        set(trackers),
+        "redmine.rung_tracker / ticket_tracker / directive_tracker (or enable the tracker in "
+        "the project's Settings → Issue tracking)",
+    )
     raw = (await rest.get(call, "/issue_statuses.json"))["issue_statuses"]
     statuses = {str(s["id"]): s["name"] for s in raw}
     named = {name for names in section.statuses.model_dump().values() for name in names}

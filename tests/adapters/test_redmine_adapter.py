@@ -226,6 +226,17 @@ async def test_a_name_redmine_lacks_is_refused_with_the_names_it_has(
     assert known in str(raised.value)
 
 
+async def test_a_tracker_the_project_lacks_is_refused(redmine: Redmine) -> None:
+    project = f"t-{uuid.uuid4().hex[:12]}"
+    redmine.create_project(project, trackers=("Bug", "Feature"))
+    _, login = staff(redmine, project)
+    vendor = adapter(redmine, project, [login])
+    with pytest.raises(VendorSetupError, match="no tracker in project .* named Support") as raised:
+        await vendor.whoami()
+    await vendor.aclose()
+    assert "use one of Bug, Feature" in str(raised.value)
+
+
 # 2. work items: found before created
 
 
