@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.errors import VendorNotFound
-from adapters.redmine.rest import Json, RedmineRest
+from adapters.redmine.rest import Forbidden, Json, RedmineRest
 from models.redmine import RedmineSection
 
 _MODULES = {"issue_tracking", "time_tracking"}
@@ -41,7 +41,7 @@ async def read_setup(rest: RedmineRest, section: RedmineSection) -> ProjectSetup
                 {"include": "enabled_modules,trackers"},
             )
         )["project"]
-    except VendorNotFound:
+    except (VendorNotFound, Forbidden):  # 404 when missing, 403 when private to others
         raise rest.setup_error(
             call,
             f"Redmine has no project {section.project}, or the key's user cannot see it",
@@ -107,9 +107,19 @@ async def _user_ids(rest: RedmineRest, logins: list[str]) -> dict[int, str]:
     administrator's key; a user the key cannot see is refused by name."""
     found: dict[int, str] = {}
     for login in logins:
-        users: list[Json] = (
-            await rest.get("find the vendor's users", "/users.json", {"name": login, "status": ""})
-        )["users"]
+        try:
+            users: list[Json] = (
+                await rest.get(
+                    "find the vendor's users", "/users.json", {"name": login, "status": ""}
+                )
+            )["users"]
+        except Forbidden:  # the project was readable, so the key is no administrator's
+            raise rest.setup_error(
+                "find the vendor's users",
+                "Redmine lists users and their logins only to administrators, and the key's "
+                "user is not one",
+                "give the plan an administrator's API key (vendor.api.token)",
+            ) from None
         match = [u for u in users if u.get("login") == login]
         if not match:
             raise rest.setup_error(

@@ -24,6 +24,10 @@ Json = dict[str, Any]
 PAGE = 100  # Redmine's largest page
 
 
+class Forbidden(VendorSetupError):
+    """Redmine's 403: the REST API is off, or the key's user may not see or do this."""
+
+
 class RedmineRest:
     """One Redmine; every call is named for the error messages, as the Work API's are."""
 
@@ -157,7 +161,7 @@ def _auth_problem(exc: VendorAuthError) -> VendorError:
             "API access key → Show; if Redmine says the REST API is off, an administrator "
             "turns it on in Administration → Settings → API",
         )
-    return VendorSetupError(
+    return Forbidden(
         exc.vendor,
         exc.call,
         "Redmine forbade it (403): the REST API is off, or the key's user lacks the right",

@@ -196,9 +196,16 @@ async def test_a_missing_project_is_named(redmine: Redmine) -> None:
     project = redmine.new_project()
     _, login = staff(redmine, project)
     vendor = adapter(redmine, "no-such-project", [login])
-    with pytest.raises(VendorSetupError, match="no-such-project"):
+    with pytest.raises(VendorSetupError, match="no project no-such-project"):
         await vendor.whoami()
     await vendor.aclose()
+    # A private project the key's user is no member of answers 403, not 404.
+    outsider = f"v{uuid.uuid4().hex[:10]}"
+    _, key = redmine.create_user(outsider)
+    hidden = adapter(redmine, project, [login], key=key)
+    with pytest.raises(VendorSetupError, match=f"no project {project}, or the key's user"):
+        await hidden.whoami()
+    await hidden.aclose()
 
 
 @pytest.mark.parametrize(
@@ -235,6 +242,18 @@ async def test_a_tracker_the_project_lacks_is_refused(redmine: Redmine) -> None:
         await vendor.whoami()
     await vendor.aclose()
     assert "use one of Bug, Feature" in str(raised.value)
+
+
+async def test_a_key_that_is_no_admins_is_refused(redmine: Redmine) -> None:
+    project = redmine.new_project()
+    login = f"v{uuid.uuid4().hex[:10]}"
+    user_id, key = redmine.create_user(login)
+    redmine.add_member(project, user_id, "Developer")
+    vendor = adapter(redmine, project, [login], key=key)
+    assert (await vendor.health()).status == "ok"
+    with pytest.raises(VendorSetupError, match="only to administrators"):
+        await vendor.whoami()
+    await vendor.aclose()
 
 
 # 2. work items: found before created
