@@ -70,8 +70,11 @@ def work_item(issue: Json, statuses: RedmineStatuses, names: dict[str, str]) -> 
     ref = ref_of(issue["subject"]) or str(issue["id"])
     status = issue["status"]["name"]
     changes = status_changes(issue)
+    work = work_status(status, statuses, started=bool(changes) or bool(issue.get("journals")))
+    # The latest delivery counts: a rung reopened and resolved again was delivered then.
     delivered_at = next(
-        (when for when, _, new in changes if names.get(new) in statuses.delivered), None
+        (when for when, _, new in reversed(changes) if names.get(new) in statuses.delivered),
+        redmine_time(issue["closed_on"]) if issue.get("closed_on") else None,
     )
     created = redmine_time(issue["created_on"])
     due = issue.get("due_date")
@@ -81,11 +84,10 @@ def work_item(issue: Json, statuses: RedmineStatuses, names: dict[str, str]) -> 
         client_ref=ref,
         trial=ref.split(":", 1)[0],
         title=issue["subject"].removeprefix(marker(ref)),
-        status=work_status(status, statuses, started=bool(changes) or bool(issue.get("journals"))),
+        status=work,
         created_at=created,
         due_at=due_at,
-        delivered_at=delivered_at
-        or (redmine_time(issue["closed_on"]) if issue.get("closed_on") else None),
+        delivered_at=delivered_at if work == WorkStatus.DELIVERED else None,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -320,6 +321,30 @@ async def test_a_work_item_follows_the_vendors_status(redmine: Redmine) -> None:
     ]
     assert delivered.status == WorkStatus.DELIVERED
     assert delivered.delivered_at == when(journals[-1]["created_on"])
+    assert delivered.due_at.date() == (datetime.now(UTC) + timedelta(days=5)).date()
+
+
+async def test_a_reopened_work_item_is_delivered_when_resolved_again(redmine: Redmine) -> None:
+    project = redmine.new_project()
+    _, login = staff(redmine, project)
+    vendor = adapter(redmine, project, [login])
+    work = await vendor.ensure_work_item(item(), "k")
+    set_status(redmine.as_user(login), work.id, "Resolved")
+    set_status(redmine.as_user(login), work.id, "In Progress", notes="the client found a gap")
+    reopened = await vendor.work_item(work.id)
+    time.sleep(1.1)  # Redmine's times are to the second
+    set_status(redmine.as_user(login), work.id, "Resolved")
+    again = await vendor.work_item(work.id)
+    await vendor.aclose()
+    journals = ok(redmine.admin.get(f"/issues/{work.id}.json?include=journals"))["issue"][
+        "journals"
+    ]
+    assert (reopened.status, reopened.delivered_at) == (WorkStatus.IN_PROGRESS, None)
+    assert (again.status, again.delivered_at) == (
+        WorkStatus.DELIVERED,
+        when(journals[-1]["created_on"]),
+    )
+    assert again.delivered_at != when(journals[0]["created_on"])
 
 
 # 4. deliverables
