@@ -155,31 +155,37 @@ def invoices(text: str, file_name: str, trial: str) -> list[Invoice]:
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != INVOICE_HEADER:
         raise ValueError(
-            f"{file_name}: the header is {reader.fieldnames}, not "
+            f"{file_name}:1: the header is {reader.fieldnames}, not "
             f"{','.join(INVOICE_HEADER)}: ask the vendor to use that header"
         )
-    found = []
-    for row_number, row in enumerate(reader, start=2):
-        try:
-            day = date.fromisoformat(row["issued_on"].strip())
-            amount = Decimal(row["amount"].strip())
-        except (ValueError, InvalidOperation, AttributeError):
-            raise ValueError(
-                f"{file_name}:{row_number}: issued_on must be YYYY-MM-DD and amount a number "
-                f"(read {row.get('issued_on')!r}, {row.get('amount')!r})"
-            ) from None
-        found.append(
-            Invoice(
-                id=f"{file_name}:{row['number'].strip()}",
-                number=row["number"].strip(),
-                trial=trial,
-                amount=amount,
-                currency=row["currency"].strip(),
-                issued_at=datetime.combine(day, time(), UTC),
-                timesheet_line_ids=(row.get("time_entry_ids") or "").split(),
-            )
+    return [_invoice(row, f"{file_name}:{n}", trial) for n, row in enumerate(reader, start=2)]
+
+
+def _invoice(row: dict[str | Any, str | Any], where: str, trial: str) -> Invoice:
+    """One row of an invoices file; ValueError naming `where` (file:row) when malformed."""
+    cells = {name: (row.get(name) or "").strip() for name in INVOICE_HEADER}
+    try:
+        day = date.fromisoformat(cells["issued_on"])
+        amount = Decimal(cells["amount"])
+    except (ValueError, InvalidOperation):
+        raise ValueError(
+            f"{where}: issued_on must be YYYY-MM-DD and amount a number "
+            f"(read {cells['issued_on']!r}, {cells['amount']!r})"
+        ) from None
+    if not cells["number"] or not re.fullmatch(r"[A-Z]{3}", cells["currency"]):
+        raise ValueError(
+            f"{where}: each invoice needs a number and a three-letter currency code "
+            f"(read {cells['number']!r}, {cells['currency']!r})"
         )
-    return found
+    return Invoice(
+        id=f"{where.rsplit(':', 1)[0]}:{cells['number']}",
+        number=cells["number"],
+        trial=trial,
+        amount=amount,
+        currency=cells["currency"],
+        issued_at=datetime.combine(day, time(), UTC),
+        timesheet_line_ids=cells["time_entry_ids"].split(),
+    )
 
 
 def grant(membership: Json, project: str, login: str, seen_at: datetime) -> AccessGrant:

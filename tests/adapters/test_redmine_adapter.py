@@ -423,12 +423,16 @@ async def test_invoices_are_read_from_the_projects_files(redmine: Redmine) -> No
     add_file(redmine.as_user(login), project, "invoice-002.csv", bad)
     with pytest.raises(VendorContractError, match=r"invoice-002\.csv:2"):
         await vendor.invoices("acme")
-    short = b"number,issued_on,currency,amount,time_entry_ids\nINV-3\n"
+    short = (
+        b"number,issued_on,currency,amount,time_entry_ids\n"
+        b"INV-3,2026-01-01,USD,1,\n"
+        b",2026-01-01,USD,1,\n"
+    )
     other = redmine.new_project()
     _, login2 = staff(redmine, other)
     add_file(redmine.as_user(login2), other, "invoice-9.csv", short)
     second = adapter(redmine, other, [login2])
-    with pytest.raises(VendorContractError, match=r"invoice-9\.csv:2"):
+    with pytest.raises(VendorContractError, match=r"invoice-9\.csv:3: each invoice needs"):
         await second.invoices("acme")
     await vendor.aclose()
     await second.aclose()
