@@ -520,6 +520,14 @@ async def test_wiki_pages_are_kt_documents(redmine: Redmine) -> None:
     assert document.title == "Runbook"
     assert document.sha256 == hashlib.sha256(text.encode()).hexdigest()
     assert downloaded == text.encode()
+    add_file(redmine.as_user(login), project, "diagram.svg", b"<svg/>")
+    add_file(redmine.as_user(login), project, "invoice-001.csv", b"not knowledge")
+    with_files = adapter(redmine, project, [login], kt_files=True)
+    documents = await with_files.kt_documents("acme")
+    [diagram] = [d for d in documents if d.title != "Runbook"]
+    assert diagram.sha256 == hashlib.sha256(b"<svg/>").hexdigest()
+    assert await with_files.download_kt_document(diagram) == b"<svg/>"
+    await with_files.aclose()
 
 
 # 10. directives
