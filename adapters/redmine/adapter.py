@@ -43,6 +43,7 @@ from models.redmine import RedmineSection
 from models.tickets import Ticket
 
 _READS = 4  # issues read at once with their journals
+RUNG_REF_SUFFIX = ":work-item"  # how a rung's client reference ends (store.trials)
 
 
 class RedmineAdapter(RedmineHandover):
@@ -196,11 +197,13 @@ class RedmineAdapter(RedmineHandover):
         ]
 
     async def timesheets(self, trial: str) -> list[TimesheetLine]:
-        """The time entries on the trial's rung issues, each priced at its activity's role."""
+        """The time entries on the trial's rung issues (references ending `:work-item`; not
+        the acknowledgement's or a directive's issue), each priced at its activity's role."""
         setup = await self.setup()
         rungs = {
             i["id"]
             for i in await self._issues(setup.trackers[self.section.rung_tracker], f"{trial}:")
+            if (mapping.ref_of(i["subject"]) or "").endswith(RUNG_REF_SUFFIX)
         }
         entries = await self.rest.pages(
             "read timesheets",

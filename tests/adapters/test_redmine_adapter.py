@@ -40,7 +40,7 @@ FAST = Settings(vendor_backoff_initial=0.001, vendor_backoff_max=0.01, vendor_ma
 ACTIVITIES = {"Development": "engineer", "Design": "lead"}
 
 
-def item(ref: str = "acme:e1:rung-1", title: str = "Reset passwords") -> WorkItemCreate:
+def item(ref: str = "acme:e1:rung-1:work-item", title: str = "Reset passwords") -> WorkItemCreate:
     return WorkItemCreate(
         client_ref=ref,
         trial=ref.split(":", 1)[0],
@@ -282,7 +282,7 @@ async def test_ensure_work_item_makes_one_issue_even_after_a_crash(redmine: Redm
     )
     assert count_issues(redmine, project) == 2
     issue = ok(redmine.admin.get(f"/issues/{first.id}.json"))["issue"]
-    assert issue["subject"] == "[vt:acme:e1:rung-1] Reset passwords"
+    assert issue["subject"] == "[vt:acme:e1:rung-1:work-item] Reset passwords"
     assert issue["estimated_hours"] == 8.0
 
 
