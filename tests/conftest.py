@@ -34,6 +34,7 @@ from simulator.config import SimulatorConfig
 from simulator.serve import serve, wait_healthy
 from store import migrate
 from store.db import get_engine
+from tests.redmine import Redmine, build_template, redmine_server
 from tests.servers import prefect_server_on_postgres
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
@@ -62,10 +63,14 @@ os.environ.setdefault("TRIALS_GATE_POLL_SECONDS", "0.2")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `store` every test that uses the state store, so the PostgreSQL pass picks it."""
+    """Mark `store` every test that uses the state store, so the PostgreSQL pass picks it,
+    and `redmine` every test that uses the session's Redmine."""
     for item in items:
-        if "store_template" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "store_template" in fixtures:
             item.add_marker(pytest.mark.store)
+        if "redmine_template" in fixtures:
+            item.add_marker(pytest.mark.redmine)
 
 
 @pytest.fixture(scope="session")
@@ -267,3 +272,22 @@ def _drain_logs() -> object:
         return APILogWorker.instance().drain()
     except RuntimeError:  # the worker never started
         return None
+
+
+@pytest.fixture(scope="session")
+def redmine_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Redmine database built once per test process (migrated, default data, REST API on)."""
+    return build_template(tmp_path_factory.mktemp("redmine-template"))
+
+
+@pytest.fixture(scope="session")
+def redmine(redmine_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redmine]:
+    """Redmine served on a free port for the session, on a copy of the template."""
+    with redmine_server(redmine_template, tmp_path_factory.mktemp("redmine")) as server:
+        yield server
+
+
+@pytest.fixture
+def redmine_project(redmine: Redmine) -> str:
+    """A project of this test's own on the session's Redmine; its identifier."""
+    return redmine.new_project()
