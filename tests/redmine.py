@@ -62,9 +62,10 @@ def redmine_sh(*arguments: str, timeout: float) -> str:
 class Redmine:
     """A running Redmine: its URL, the admin's API key, and helpers over its REST API."""
 
-    def __init__(self, url: str, admin_key: str) -> None:
+    def __init__(self, url: str, admin_key: str, database: Path | None = None) -> None:
         self.url = url
         self.admin_key = admin_key
+        self.database = database  # its SQLite file, when the tests started it
         self.admin = self.client()
 
     def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
@@ -174,7 +175,7 @@ def redmine_server(template: Path, directory: Path, *, timeout: float = 90) -> I
             preexec_fn=_die_with_parent,
         )
     stop = atexit.register(_stop, server, directory / "server.pid")
-    redmine = Redmine(f"http://127.0.0.1:{port}", admin_key)
+    redmine = Redmine(f"http://127.0.0.1:{port}", admin_key, directory / "redmine.db")
     try:
         _wait_ready(redmine, server, log, timeout)
         yield redmine
