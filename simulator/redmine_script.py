@@ -1,6 +1,6 @@
 """What the simulated vendor does on one rung in Redmine, and when: pure and seeded.
 
-A rung's script is fixed by the seed, the rung issue's id and its creation time, so a
+A rung's script is fixed by the seed, the rung's reference and its creation time, so a
 vendor that stops half-way and starts again picks up the same script where Redmine shows it
 left off (each ticket act makes exactly one journal, so a ticket's journals count its acts).
 """
@@ -76,13 +76,14 @@ class TicketScript:
 
 
 def ticket_scripts(
-    *, profile: Profile, seed: int, rung_id: int, start: datetime, delivery: datetime, count: int
+    *, profile: Profile, key: str, rung_id: int, start: datetime, delivery: datetime, count: int
 ) -> list[TicketScript]:
-    """`count` tickets opened over the first 60% of the rung's time, all before delivery."""
+    """`count` tickets opened over the first 60% of the rung's time, all before delivery;
+    `key` (the seed and the rung's reference) seeds them."""
     span = (delivery - start) * 0.6
     scripts = []
     for n in range(count):
-        rng = random.Random(f"{seed}:{rung_id}:{n}")
+        rng = random.Random(f"{key}:{n}")
         opened = start + span * ((n + rng.uniform(0.1, 0.9)) / count)
         subject = f"{TOPICS[n % len(TOPICS)]} (ticket {rung_id}.{n + 1})"
         priority = rng.choices([p for p, _ in PRIORITIES], [w for _, w in PRIORITIES])[0]

@@ -20,25 +20,17 @@ import asyncio
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
-
-import httpx
 
 from adapters.redmine import mapping
-from models.errors import TrialsError
 from models.redmine import RedmineSection
 from simulator import redmine_script as script
 from simulator.profiles import Profile, billed_hours, delivery_fraction
+from simulator.redmine_actor import Json, RedmineActor, RedmineVendorError
 from simulator.redmine_clock import RedmineClock
 
-Json = dict[str, Any]
 RUNG_SUFFIX = ":work-item"
 ACK_SUFFIX = ":acknowledge"
 DEFAULT_DUE_DAYS = 5
-
-
-class RedmineVendorError(TrialsError):
-    """Redmine refused an act of the simulated vendor."""
 
 
 class RedmineVendor:
@@ -61,14 +53,11 @@ class RedmineVendor:
         self.section, self.client_user, self.profile = section, client_user, profile
         self.rate_card, self.currency, self.seed = rate_card, currency, seed
         self.clock, self.tickets_per_rung = clock, tickets_per_rung
-        self.http = httpx.AsyncClient(
-            base_url=url, headers={"X-Redmine-API-Key": admin_key}, timeout=60
-        )
-        self._ids: dict[str, dict[str, int]] | None = None
+        self.redmine = RedmineActor(url=url, admin_key=admin_key, project=section.project)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self.http.aclose()
+        await self.redmine.aclose()
 
     async def run(self, stop: asyncio.Event, every: float = 0.2) -> None:
         """Rounds until `stop` is set, `every` seconds apart."""
@@ -84,7 +73,7 @@ class RedmineVendor:
         done = await self._acknowledge()
         if self.profile.ghost:
             return done
-        for rung in await self._issues(self.section.rung_tracker, RUNG_SUFFIX):
+        for rung in await self.redmine.issues(self.section.rung_tracker, RUNG_SUFFIX):
             if rung["status"]["name"] in ("New", "In Progress"):
                 done += await self._work(rung)
         return done + await self._answer_directives()
@@ -92,7 +81,7 @@ class RedmineVendor:
     async def _acknowledge(self) -> list[str]:
         acknowledged = self.section.statuses.acknowledged
         done = []
-        for issue in await self._issues(self.section.rung_tracker, ACK_SUFFIX):
+        for issue in await self.redmine.issues(self.section.rung_tracker, ACK_SUFFIX):
             if issue["status"]["name"] not in acknowledged:
                 at = self._after(issue, script.pace(self.profile).response_minutes)
                 await self._change(issue["id"], "Acknowledged.", acknowledged[0], at, self._lead)
@@ -103,7 +92,7 @@ class RedmineVendor:
         statuses = self.section.statuses
         answered = {*statuses.directive_accepted, *statuses.directive_pushed_back}
         done = []
-        for issue in await self._issues(self.section.directives_tracker, None):
+        for issue in await self.redmine.issues(self.section.directives_tracker, None):
             if "Directive:" not in issue["subject"] or issue["status"]["name"] in answered:
                 continue
             if self.profile.meets_targets:
@@ -118,7 +107,7 @@ class RedmineVendor:
 
     async def _work(self, rung: Json) -> list[str]:
         """The rung's whole work: started, tickets, time, runbook, wiki, invoice, delivered."""
-        rung = await self._get(f"/issues/{rung['id']}.json", {"include": "attachments"})
+        rung = await self.redmine.get(f"/issues/{rung['id']}.json", {"include": "attachments"})
         rung = rung["issue"]
         start = mapping.redmine_time(rung["created_on"])
         delivery = self._delivery(rung, start)
@@ -129,7 +118,7 @@ class RedmineVendor:
                 rung["id"], "Work started.", "In Progress", start + timedelta(minutes=30)
             )
             done.append(f"rung {rung['id']}: In Progress")
-        done += await self._tickets(rung["id"], start, delivery)
+        done += await self._tickets(rung, start, delivery)
         entries = await self._time_entries(rung, delivery)
         done += await self._runbook(rung, name, delivery)
         done += await self._invoice(rung["id"], name, entries, delivery)
@@ -140,19 +129,22 @@ class RedmineVendor:
     def _delivery(self, rung: Json, start: datetime) -> datetime:
         due = rung.get("due_date")
         days = (date.fromisoformat(due) - start.date()).days if due else DEFAULT_DUE_DAYS
-        rng = random.Random(f"{self.seed}:{rung['id']}:delivery")
+        rng = random.Random(f"{self._key(rung)}:delivery")
         return start + timedelta(days=delivery_fraction(self.profile, rng) * max(days, 1))
 
-    async def _tickets(self, rung_id: int, start: datetime, delivery: datetime) -> list[str]:
+    async def _tickets(self, rung: Json, start: datetime, delivery: datetime) -> list[str]:
+        rung_id = rung["id"]
         scripts = script.ticket_scripts(
             profile=self.profile,
-            seed=self.seed,
+            key=self._key(rung),
             rung_id=rung_id,
             start=start,
             delivery=delivery,
             count=self.tickets_per_rung,
         )
-        found = await self._issues(self.section.ticket_tracker, None, subject=f"(ticket {rung_id}.")
+        found = await self.redmine.issues(
+            self.section.ticket_tracker, None, subject=f"(ticket {rung_id}."
+        )
         by_subject = {i["subject"]: i["id"] for i in found}
         done = []
         for n, ticket in enumerate(scripts):
@@ -160,7 +152,9 @@ class RedmineVendor:
             if issue_id is None:
                 issue_id = await self._open_ticket(ticket)
                 done.append(f"ticket {issue_id}: opened ({ticket.priority})")
-            issue = (await self._get(f"/issues/{issue_id}.json", {"include": "journals"}))["issue"]
+            issue = (await self.redmine.get(f"/issues/{issue_id}.json", {"include": "journals"}))[
+                "issue"
+            ]
             for act in ticket.acts[len(issue.get("journals", [])) :]:
                 login = self._login(act.by, n)
                 await self._change(issue_id, act.note, act.status, act.at, login, act.closes)
@@ -168,7 +162,7 @@ class RedmineVendor:
         return done
 
     async def _open_ticket(self, ticket: script.TicketScript) -> int:
-        ids = await self._setup()
+        ids = await self.redmine.ids()
         fields = {
             "project_id": self.section.project,
             "tracker_id": ids["trackers"][self.section.ticket_tracker],
@@ -176,22 +170,26 @@ class RedmineVendor:
             "subject": ticket.subject,
             "description": f"{ticket.subject}. Please help.",
         }
-        created = await self._send("POST", "/issues.json", self.client_user, {"issue": fields})
+        created = await self.redmine.send(
+            "POST", "/issues.json", self.client_user, {"issue": fields}
+        )
         issue_id = int(created["issue"]["id"])
         if self.clock is not None:
             self.clock.issue_created(issue_id, ticket.opened_at)
         return issue_id
 
-    async def _time_entries(self, rung: Json, delivery: datetime) -> list[tuple[int, Decimal]]:
-        """One time entry per role on the rung, billed as the profile bills; (id, hours)."""
-        ids = await self._setup()
+    async def _time_entries(self, rung: Json, delivery: datetime) -> list[tuple[int, Decimal, str]]:
+        """One time entry per role on the rung, billed as the profile bills; (id, hours, role)."""
+        ids = await self.redmine.ids()
         activity_of = {role: activity for activity, role in self.section.activities.items()}
-        have = await self._get("/time_entries.json", {"issue_id": str(rung["id"]), "limit": "100"})
+        have = await self.redmine.get(
+            "/time_entries.json", {"issue_id": str(rung["id"]), "limit": "100"}
+        )
         booked = {e["activity"]["name"]: e for e in have["time_entries"]}
         hours = script.rung_hours(
             rung.get("description") or "", rung.get("estimated_hours"), sorted(activity_of)
         )
-        rng = random.Random(f"{self.seed}:{rung['id']}:hours")
+        rng = random.Random(f"{self._key(rung)}:hours")
         entries = []
         for n, (role, estimated) in enumerate(sorted(hours.items())):
             billed = billed_hours(self.profile, estimated, rng)
@@ -210,11 +208,13 @@ class RedmineVendor:
                     "comments": f"{role} work on the rung",
                 }
                 login = self._login(script.VENDOR, n)
-                sent = await self._send("POST", "/time_entries.json", login, {"time_entry": body})
+                sent = await self.redmine.send(
+                    "POST", "/time_entries.json", login, {"time_entry": body}
+                )
                 entry = sent["time_entry"]
                 if self.clock is not None:
                     self.clock.time_logged(entry["id"], delivery - timedelta(hours=2))
-            entries.append((int(entry["id"]), Decimal(str(entry["hours"]))))
+            entries.append((int(entry["id"]), Decimal(str(entry["hours"])), role))
         return entries
 
     async def _runbook(self, rung: Json, name: str, delivery: datetime) -> list[str]:
@@ -222,9 +222,9 @@ class RedmineVendor:
         text = script.runbook(name, mapping.ref_of(rung["subject"]) or rung["subject"])
         done = []
         if not any(a["filename"] == filename for a in rung.get("attachments", [])):
-            token = await self._upload(filename, text.encode())
+            token = await self.redmine.upload(filename, text.encode(), self._lead)
             uploads = [{"token": token, "filename": filename, "content_type": "text/markdown"}]
-            await self._send(
+            await self.redmine.send(
                 "PUT", f"/issues/{rung['id']}.json", self._lead, {"issue": {"uploads": uploads}}
             )
             if self.clock is not None:
@@ -238,39 +238,32 @@ class RedmineVendor:
     async def _wiki(self, name: str, text: str) -> bool:
         """Add the rung's runbook to the `Runbook` wiki page; False when it is there already."""
         path = f"/projects/{self.section.project}/wiki/Runbook.json"
-        response = await self.http.get(path)
-        old = response.json()["wiki_page"]["text"] if response.status_code == 200 else ""
+        old = await self.redmine.wiki_text("Runbook")
         if f"({name})" in old:
             return False
         page = {"text": f"{old}\n\n{text}".strip(), "comments": f"runbook for {name}"}
-        await self._send("PUT", path, self._lead, {"wiki_page": page})
+        await self.redmine.send("PUT", path, self._lead, {"wiki_page": page})
         return True
 
     async def _invoice(
-        self, rung_id: int, name: str, entries: list[tuple[int, Decimal]], delivery: datetime
+        self, rung_id: int, name: str, entries: list[tuple[int, Decimal, str]], delivery: datetime
     ) -> list[str]:
         filename = f"invoice-{name}.csv"
-        files = await self._get(f"/projects/{self.section.project}/files.json")
+        files = await self.redmine.get(f"/projects/{self.section.project}/files.json")
         if any(f["filename"] == filename for f in files["files"]):
             return []
-        role_of = dict(await self._entry_roles(rung_id))
-        lines = [(i, h, self.rate_card[role_of[i]]) for i, h in entries]
+        lines = [(i, hours, self.rate_card[role]) for i, hours, role in entries]
         text = script.invoice_csv(
             number=f"INV-{rung_id}", issued=delivery, currency=self.currency, lines=lines
         )
-        token = await self._upload(filename, text.encode())
+        token = await self.redmine.upload(filename, text.encode(), self._lead)
         body = {"file": {"token": token, "filename": filename}}
-        await self._send("POST", f"/projects/{self.section.project}/files.json", self._lead, body)
+        await self.redmine.send(
+            "POST", f"/projects/{self.section.project}/files.json", self._lead, body
+        )
         if self.clock is not None:
             self.clock.attachment_added(filename, delivery)
         return [f"files: {filename}"]
-
-    async def _entry_roles(self, rung_id: int) -> list[tuple[int, str]]:
-        have = await self._get("/time_entries.json", {"issue_id": str(rung_id), "limit": "100"})
-        return [
-            (int(e["id"]), self.section.activities[e["activity"]["name"]])
-            for e in have["time_entries"]
-        ]
 
     async def _change(
         self,
@@ -282,17 +275,23 @@ class RedmineVendor:
         closes: bool = False,
     ) -> None:
         """One journal on an issue: a note, and a status when given, re-timed to `at`."""
-        ids = await self._setup()
+        ids = await self.redmine.ids()
         fields: Json = {"notes": note}
         if status is not None:
             fields["status_id"] = ids["statuses"][status]
-        await self._send("PUT", f"/issues/{issue_id}.json", login or self._lead, {"issue": fields})
+        await self.redmine.send(
+            "PUT", f"/issues/{issue_id}.json", login or self._lead, {"issue": fields}
+        )
         if self.clock is not None:
             self.clock.issue_changed(issue_id, at, closed=closes)
 
     def _after(self, issue: Json, minutes: tuple[float, float]) -> datetime:
-        rng = random.Random(f"{self.seed}:{issue['id']}:answer")
+        rng = random.Random(f"{self._key(issue)}:answer")
         return mapping.redmine_time(issue["created_on"]) + timedelta(minutes=rng.uniform(*minutes))
+
+    def _key(self, issue: Json) -> str:
+        """What seeds an issue's randomness: the seed and the issue's reference."""
+        return f"{self.seed}:{mapping.ref_of(issue['subject']) or issue['id']}"
 
     @property
     def _lead(self) -> str:
@@ -304,75 +303,3 @@ class RedmineVendor:
         if who == script.LEAD:
             return self._lead
         return self.section.vendor_staff[n % len(self.section.vendor_staff)]
-
-    async def _issues(
-        self, tracker: str, ref_suffix: str | None, *, subject: str | None = None
-    ) -> list[Json]:
-        """The project's issues of a tracker in any status: those whose marker's reference
-        ends with `ref_suffix`, or whose subject holds `subject`, or all."""
-        contains = ref_suffix if subject is None else subject
-        ids = await self._setup()
-        params = {
-            "project_id": self.section.project,
-            "tracker_id": str(ids["trackers"][tracker]),
-            "status_id": "*",
-            "sort": "id",
-            "limit": "100",
-        }
-        if contains is not None:
-            params["subject"] = "~" + contains
-        found: list[Json] = []
-        while True:
-            page = await self._get("/issues.json", {**params, "offset": str(len(found))})
-            found += page["issues"]
-            if not page["issues"] or len(found) >= page["total_count"]:
-                break
-        if ref_suffix is None:
-            return found
-        return [i for i in found if (mapping.ref_of(i["subject"]) or "").endswith(ref_suffix)]
-
-    async def _setup(self) -> dict[str, dict[str, int]]:
-        """Names → ids of trackers, statuses, priorities and activities, read once."""
-        if self._ids is None:
-            lists = {
-                "trackers": ("/trackers.json", "trackers"),
-                "statuses": ("/issue_statuses.json", "issue_statuses"),
-                "priorities": ("/enumerations/issue_priorities.json", "issue_priorities"),
-                "activities": (
-                    "/enumerations/time_entry_activities.json",
-                    "time_entry_activities",
-                ),
-            }
-            self._ids = {}
-            for kind, (path, key) in lists.items():
-                self._ids[kind] = {i["name"]: i["id"] for i in (await self._get(path))[key]}
-        return self._ids
-
-    async def _upload(self, filename: str, content: bytes) -> str:
-        response = await self.http.post(
-            "/uploads.json",
-            params={"filename": filename},
-            content=content,
-            headers={
-                "Content-Type": "application/octet-stream",
-                "X-Redmine-Switch-User": self._lead,
-            },
-        )
-        return str(self._json(response, f"upload {filename}")["upload"]["token"])
-
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> Json:
-        return self._json(await self.http.get(path, params=params), f"GET {path}")
-
-    async def _send(self, method: str, path: str, login: str, body: Json) -> Json:
-        headers = {"X-Redmine-Switch-User": login}
-        response = await self.http.request(method, path, json=body, headers=headers)
-        return self._json(response, f"{method} {path} as {login}")
-
-    @staticmethod
-    def _json(response: httpx.Response, call: str) -> Json:
-        if not response.is_success:
-            raise RedmineVendorError(
-                f"{call} answered {response.status_code}: {response.text[:300]}; check the "
-                "project's members, their roles and Redmine's workflow for those roles"
-            )
-        return response.json() if response.content.strip() else {}
