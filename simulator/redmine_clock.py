@@ -3,7 +3,7 @@
 Redmine's REST API stamps every row with the time of the request and cannot back-date it,
 so a vendor that answers "20 minutes later" would answer within the same second. The clock
 rewrites the timestamps of the rows an act just made (issues, journals, attachments, time
-entries) to the act's simulated time. Rails reads these rows afresh on every request, so
+entries, wiki edits) to the act's simulated time. Rails reads these rows afresh on every request, so
 the API shows the new times at once. Only ever point it at a Redmine made for a test.
 """
 
@@ -51,14 +51,50 @@ class RedmineClock:
             if closed:
                 db.execute("UPDATE issues SET closed_on = ? WHERE id = ?", (stamp(at), issue_id))
 
-    def attachment_added(self, filename: str, at: datetime) -> None:
-        """The latest attachment (or project file) named `filename` was added at `at`."""
+    def attachment_added(
+        self, filename: str, at: datetime, *, issue: int | None = None, project: str | None = None
+    ) -> None:
+        """The latest file named `filename` attached to an issue, or added to a project's
+        Files, was added at `at`."""
+        if issue is not None:
+            container, owner = "container_type = 'Issue' AND container_id = ?", str(issue)
+        elif project is not None:
+            container = (
+                "container_type = 'Project' AND container_id = "
+                "(SELECT id FROM projects WHERE identifier = ?)"
+            )
+            owner = project
+        else:
+            raise ValueError("say which issue or project the file was added to")
         with self._write() as db:
             db.execute(
-                "UPDATE attachments SET created_on = ? WHERE id = "
-                "(SELECT max(id) FROM attachments WHERE filename = ?)",
-                (stamp(at), filename),
+                "UPDATE attachments SET created_on = ? WHERE id = (SELECT max(id) "
+                f"FROM attachments WHERE filename = ? AND {container})",
+                (stamp(at), filename, owner),
             )
+
+    def wiki_edited(self, project: str, title: str, at: datetime, *, created: bool) -> None:
+        """The latest version of a project's wiki page was written at `at` (and the page
+        made then, when this edit `created` it)."""
+        page = (
+            "(SELECT p.id FROM wiki_pages p JOIN wikis w ON w.id = p.wiki_id "
+            "JOIN projects r ON r.id = w.project_id WHERE r.identifier = ? AND p.title = ?)"
+        )
+        with self._write() as db:
+            db.execute(
+                f"UPDATE wiki_contents SET updated_on = ? WHERE page_id = {page}",
+                (stamp(at), project, title),
+            )
+            db.execute(
+                "UPDATE wiki_content_versions SET updated_on = ? WHERE id = (SELECT max(id) "
+                f"FROM wiki_content_versions WHERE page_id = {page})",
+                (stamp(at), project, title),
+            )
+            if created:
+                db.execute(
+                    f"UPDATE wiki_pages SET created_on = ? WHERE id = {page}",
+                    (stamp(at), project, title),
+                )
 
     def time_logged(self, entry_id: int, at: datetime) -> None:
         """A time entry booked at `at`, for work on that day (Rails keeps the day's year,

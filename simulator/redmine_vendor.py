@@ -228,14 +228,16 @@ class RedmineVendor:
                 "PUT", f"/issues/{rung['id']}.json", self._lead, {"issue": {"uploads": uploads}}
             )
             if self.clock is not None:
-                self.clock.attachment_added(filename, delivery - timedelta(hours=1))
+                self.clock.attachment_added(
+                    filename, delivery - timedelta(hours=1), issue=rung["id"]
+                )
                 self.clock.issue_changed(rung["id"], delivery - timedelta(hours=1))
             done.append(f"rung {rung['id']}: attached {filename}")
-        if not self.profile.hostile_exit and await self._wiki(name, text):
+        if not self.profile.hostile_exit and await self._wiki(name, text, delivery):
             done.append(f"wiki Runbook: section {name}")
         return done
 
-    async def _wiki(self, name: str, text: str) -> bool:
+    async def _wiki(self, name: str, text: str, delivery: datetime) -> bool:
         """Add the rung's runbook to the `Runbook` wiki page; False when it is there already."""
         path = f"/projects/{self.section.project}/wiki/Runbook.json"
         old = await self.redmine.wiki_text("Runbook")
@@ -243,6 +245,9 @@ class RedmineVendor:
             return False
         page = {"text": f"{old}\n\n{text}".strip(), "comments": f"runbook for {name}"}
         await self.redmine.send("PUT", path, self._lead, {"wiki_page": page})
+        if self.clock is not None:
+            at = delivery - timedelta(minutes=30)
+            self.clock.wiki_edited(self.section.project, "Runbook", at, created=not old)
         return True
 
     async def _invoice(
@@ -262,7 +267,7 @@ class RedmineVendor:
             "POST", f"/projects/{self.section.project}/files.json", self._lead, body
         )
         if self.clock is not None:
-            self.clock.attachment_added(filename, delivery)
+            self.clock.attachment_added(filename, delivery, project=self.section.project)
         return [f"files: {filename}"]
 
     async def _change(

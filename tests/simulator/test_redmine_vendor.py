@@ -7,9 +7,10 @@ import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -18,9 +19,11 @@ from adapters.contract import (
     DirectiveCreate,
     DirectiveOutcome,
     ExpectationTerms,
+    Invoice,
     WorkItemCreate,
     WorkStatus,
 )
+from adapters.redmine import mapping
 from adapters.redmine.adapter import RedmineAdapter
 from config import Settings
 from models.redmine import RedmineSection
@@ -115,6 +118,20 @@ def vendor(redmine: Redmine, scene: Scene, profile: ProfileName, tickets: int) -
     )
 
 
+def ids(client: httpx.Client, kind: str, name: str = "Support") -> int:
+    """The id of the tracker, status or activity named `name`."""
+    listed = client.get(f"/{kind}.json").json()[kind.rsplit("/", 1)[-1]]
+    return int(next(i["id"] for i in listed if i["name"] == name))
+
+
+def invoice_in_files(redmine: Redmine, project: str) -> Invoice:
+    """The one invoice in the project's Files, parsed as the engine parses it."""
+    (listed,) = redmine.admin.get(f"/projects/{project}/files.json").json()["files"]
+    content = redmine.admin.get(listed["content_url"]).text
+    (invoice,) = mapping.invoices(content, listed["filename"], "acme")
+    return invoice
+
+
 def minutes(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 60
 
@@ -174,7 +191,9 @@ async def test_a_reliable_vendor_works_the_rung_on_the_simulated_clock(redmine: 
     for line in lines_:
         assert HOURS[line.role] * Decimal("0.93") <= line.hours <= HOURS[line.role] * Decimal(1)
         assert line.work_item_id == scene_.rung
+    assert {line.worked_on for line in lines_} == {(item.delivered_at - timedelta(hours=2)).date()}
     (invoice,) = await engine.invoices("acme")
+    assert invoice == invoice_in_files(redmine, scene_.project)
     assert invoice.amount == sum(line.amount for line in lines_)
     assert sorted(invoice.timesheet_line_ids) == sorted(line.id for line in lines_)
     (runbook,) = await engine.deliverables(scene_.rung)
@@ -253,3 +272,33 @@ async def test_run_plays_rounds_until_stopped(redmine: Redmine) -> None:
     assert (await scene_.engine.work_item(scene_.rung)).status == WorkStatus.DELIVERED
     assert len(await scene_.engine.tickets("acme")) == 1
     await scene_.engine.aclose()
+
+
+async def test_the_clock_retimes_what_the_api_shows(redmine: Redmine) -> None:
+    project = redmine.new_project()
+    login = member(redmine, project, "Manager")
+    assert redmine.database is not None
+    clock = RedmineClock(redmine.database)
+    at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with redmine.as_user(login) as user:
+        body = {"project_id": project, "subject": "Printer", "tracker_id": ids(user, "trackers")}
+        issue = user.post("/issues.json", json={"issue": body}).json()["issue"]["id"]
+        closed = {"notes": "Done", "status_id": ids(user, "issue_statuses", "Closed")}
+        user.put(f"/issues/{issue}.json", json={"issue": closed})
+        activity = ids(user, "enumerations/time_entry_activities", "Development")
+        entry = {"issue_id": issue, "hours": 1, "activity_id": activity}
+        logged = user.post("/time_entries.json", json={"time_entry": entry}).json()
+        user.put(f"/projects/{project}/wiki/Runbook.json", json={"wiki_page": {"text": "x"}})
+    clock.issue_created(issue, at)
+    clock.issue_changed(issue, at + timedelta(minutes=20), closed=True)
+    clock.time_logged(logged["time_entry"]["id"], at + timedelta(days=1))
+    clock.wiki_edited(project, "Runbook", at + timedelta(hours=2), created=True)
+    read = redmine.admin.get(f"/issues/{issue}.json", params={"include": "journals"})
+    shown = read.json()["issue"]
+    assert shown["created_on"] == "2026-01-05T09:30:00Z"
+    assert shown["closed_on"] == shown["updated_on"] == "2026-01-05T09:50:00Z"
+    assert shown["journals"][0]["created_on"] == "2026-01-05T09:50:00Z"
+    entries = redmine.admin.get("/time_entries.json", params={"issue_id": issue}).json()
+    assert entries["time_entries"][0]["spent_on"] == "2026-01-06"
+    page = redmine.admin.get(f"/projects/{project}/wiki/Runbook.json").json()["wiki_page"]
+    assert page["created_on"] == page["updated_on"] == "2026-01-05T11:30:00Z"
