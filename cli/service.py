@@ -20,6 +20,7 @@ from config.prefect import prepare_prefect
 from models.errors import TrialsError
 
 if TYPE_CHECKING:
+    from models.notify import Unsent
     from models.status import LatestRun
 
 POOL = "trials"  # the process work pool prefect.yaml's deployments run on
@@ -171,7 +172,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Every trial: phase, rung, burn, what it waits for, and its latest run in the UI."""
-    from cli.trial_views import status_table
+    from cli.trial_views import status_table, unsent_lines
     from models.errors import SchemaMissingError
     from models.tables import utcnow
     from store.db import read_session
@@ -183,14 +184,16 @@ def status(
     except SchemaMissingError:
         statuses = []  # a fresh store: nothing created yet is no error
     runs: dict[str, LatestRun] = {}
+    unsent: list[Unsent] = []
     note = None
+    days = get_settings().notify_failures_days
     # Prefect is imported only to link the runs: with no server named, this stays a fast read.
     if not os.environ.get("PREFECT_API_URL"):
         note = "Runs are linked once PREFECT_API_URL points at a Prefect server."
     elif statuses:
         prepare_prefect()
         try:
-            runs = asyncio.run(_latest_runs([s.slug for s in statuses]))
+            runs, unsent = asyncio.run(_from_prefect([s.slug for s in statuses], days))
         except TrialsError as exc:
             note = str(exc)
     if as_json:
@@ -198,6 +201,7 @@ def status(
         typer.echo(json.dumps(rows, indent=2))
     else:
         status_table(statuses, runs, utcnow())
+        unsent_lines(unsent, days)
     if note and statuses:
         typer.echo(note, err=True)
 
@@ -210,12 +214,14 @@ def _run_fields(run: LatestRun | None) -> dict[str, str | None]:
     }
 
 
-async def _latest_runs(slugs: list[str]) -> dict[str, LatestRun]:
-    """Each trial's latest run, once the server answers."""
+async def _from_prefect(slugs: list[str], days: int) -> tuple[dict[str, LatestRun], list[Unsent]]:
+    """Each trial's latest run, and the notifications of the last `days` days that could
+    not be sent, once the server answers."""
+    from notifications.failures import unsent_notifications
     from tasks.status import latest_runs
 
     await _require_server()
-    return await latest_runs(slugs)
+    return await latest_runs(slugs), await unsent_notifications(days)
 
 
 async def _require_server() -> None:

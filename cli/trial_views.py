@@ -17,6 +17,7 @@ from store.listing import TrialPage
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from models.notify import Unsent
     from models.status import LatestRun, TrialStatus
     from store.trials import TrialDetail
 
@@ -100,6 +101,17 @@ def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: d
             "store says it is.",
             highlight=False,
         )
+
+
+def unsent_lines(unsent: list[Unsent], days: int) -> None:
+    """Print the notifications that could not be sent, newest first, a line each; nothing
+    when all were sent."""
+    if not unsent:
+        return
+    out = console()
+    out.print(f"Notifications not sent in the last {days} day(s), newest first:")
+    for each in unsent:
+        out.print(f"  {each.line}", highlight=False)
 
 
 def _status_row(s: TrialStatus, run: LatestRun | None, now: datetime) -> dict[str, Text]:

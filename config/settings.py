@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         description="The Standard Webhooks secret (whsec_...) generic notification webhooks "
         "are signed with.",
     )
+    notify_failures_days: int = Field(
+        default=7,
+        gt=0,
+        description="`trials status` shows notifications not sent this many days back.",
+    )
     smtp_host: str | None = Field(default=None, description="The SMTP server e-mail goes by.")
     smtp_port: int = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID, uuid5
 
@@ -93,6 +94,28 @@ class GateNotice(BaseModel):
             f"Trial {self.slug} waits for a person: {self.needed} (gate {self.gate}). {advice}\n"
             f"Why: {self.rationale}\n{form}\nOr from a terminal: {self.answer}"
         )
+
+
+class Unsent(BaseModel):
+    """A notification one of the automations could not send, as Prefect recorded it."""
+
+    at: datetime
+    automation: str  # "trials notify: SLUG", or with ": run failed"
+    reason: str  # Prefect's: "Notification failed" and the like
+    log: str | None  # the block's own account: which receiver refused, and how
+
+    @property
+    def line(self) -> str:
+        """When, which automation, why, and what to do about it."""
+        why = f"{self.reason}: {self.log}" if self.log else self.reason
+        if "SMTP" in why:
+            check = "the TRIALS_SMTP_ settings and the mail server"
+        elif "webhook" in why:
+            check = "the URL in the plan's (or TRIALS_NOTIFY's) notify: section"
+        else:
+            check = "the notification block in the Prefect UI (Blocks)"
+        when = f"{self.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        return f"{when}, {self.automation!r}: {why}. Check {check}, then run `trials deploy`."
 
 
 def event_id(slug: str, key: str) -> UUID:

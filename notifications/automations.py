@@ -10,7 +10,6 @@ from uuid import UUID
 
 from prefect import get_client
 from prefect.automations import Automation
-from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.events.actions import SendNotification
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
@@ -30,7 +29,7 @@ from models.notify import (
     Notify,
     target_name,
 )
-from notifications.blocks import SignedWebhook, SmtpEmail
+from notifications.blocks import ChatWebhook, SignedWebhook, SmtpEmail
 
 PREFIX = "trials notify: "  # every automation made here is named so
 EVERY_TRIAL = "every trial"
@@ -90,9 +89,7 @@ async def _targets(notify: Notify, settings: Settings, scope: str) -> list[Targe
     """A saved block for each of `notify`'s targets, in the order the section names them."""
     targets: list[Target] = []
     for url in map(str, notify.chat):
-        chat = CustomWebhookNotificationBlock(
-            name=f"chat for {scope}", url=url, json_data={"text": "*{{subject}}*\n{{body}}"}
-        )
+        chat = ChatWebhook(url=url)
         targets.append(Target(await chat.asave(target_name("chat", url), overwrite=True)))
     for url in map(str, notify.webhooks):
         if settings.notify_webhook_secret is None:

@@ -12,14 +12,51 @@ import hashlib
 import json
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import anyio
 import httpx
-from prefect.blocks.abstract import NotificationBlock
+from prefect.blocks.abstract import NotificationBlock, NotificationError
 from pydantic import Field, SecretStr
 from standardwebhooks.webhooks import Webhook
+
+
+class ChatWebhook(NotificationBlock):
+    """POST the notification to a Slack or Teams incoming webhook, as {"text": ...}."""
+
+    _block_type_name = "Trials Chat Webhook"
+    _block_type_slug = "trials-chat-webhook"
+
+    url: str = Field(description="The chat's incoming webhook URL.")
+    timeout: float = Field(default=10, description="Seconds to wait for the chat.")
+
+    async def notify(self, body: str, subject: str | None = None) -> None:
+        """Post one message; raises on a refusal, so the automation records it."""
+        text = f"*{subject}*\n{body}" if subject else body
+        with refusals(self, f"the chat webhook at {httpx.URL(self.url).host}"):
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(self.url, json={"text": text})
+            response.raise_for_status()
+
+
+@contextmanager
+def refusals(block: NotificationBlock, where: str) -> Iterator[None]:
+    """While Prefect's automation sends (`raise_on_failure`), a refusal becomes the
+    NotificationError its action records as failed (any other error it only retries), with
+    a log naming the receiver and never its URL, which may carry a token."""
+    try:
+        yield
+    except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
+        if not block._raise_on_failure:
+            raise
+        if isinstance(exc, httpx.HTTPStatusError):
+            why = f"answered HTTP {exc.response.status_code}"
+        else:
+            why = f"refused: {exc or type(exc).__name__}"
+        raise NotificationError(log=f"{where} {why}") from exc
 
 
 class SignedWebhook(NotificationBlock):
@@ -36,9 +73,10 @@ class SignedWebhook(NotificationBlock):
         """Send one signed delivery; raises on a refusal, so the automation records it."""
         content = signed_body(body, subject)
         headers = signed_headers(self.secret.get_secret_value(), content)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            response = await client.post(self.url, content=content, headers=headers)
-        response.raise_for_status()
+        with refusals(self, f"the webhook at {httpx.URL(self.url).host}"):
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(self.url, content=content, headers=headers)
+            response.raise_for_status()
 
 
 def signed_body(body: str, subject: str | None) -> str:
@@ -86,7 +124,8 @@ class SmtpEmail(NotificationBlock):
         message["From"], message["To"] = self.sender, ", ".join(self.to)
         message["Subject"] = subject or "Vendor Trials"
         message.set_content(body)
-        await anyio.to_thread.run_sync(self.send, message)
+        with refusals(self, f"the SMTP server at {self.host}:{self.port}"):
+            await anyio.to_thread.run_sync(self.send, message)
 
     def send(self, message: EmailMessage) -> None:
         """Deliver the message over one SMTP session."""

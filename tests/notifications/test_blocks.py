@@ -8,13 +8,14 @@ import json
 
 import httpx
 import pytest
+from prefect.blocks.abstract import NotificationError
 from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook
 
 from config import Settings
 from models.errors import TrialsError
 from notifications.automations import check_smtp
-from notifications.blocks import SignedWebhook, SmtpEmail
+from notifications.blocks import ChatWebhook, SignedWebhook, SmtpEmail
 from tests.notifications.sinks import free_port, http_sink, smtp_sink
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -46,6 +47,31 @@ async def test_a_refused_webhook_raises_so_the_automation_records_it() -> None:
     block = SignedWebhook(url=f"http://127.0.0.1:{free_port()}/", secret=SecretStr(SECRET))
     with pytest.raises(httpx.ConnectError):
         await block.notify("hello", "Hi")
+
+
+async def test_the_chat_message_is_its_subject_in_bold_then_its_body() -> None:
+    with http_sink() as sink:
+        await ChatWebhook(url=f"{sink.url}/chat").notify("Trial t1 waits.", "Trial t1")
+    [got] = sink.at("/chat")
+    assert json.loads(got.body) == {"text": "*Trial t1*\nTrial t1 waits."}
+
+
+async def test_under_an_automation_a_refusal_is_a_notification_error_naming_the_receiver() -> None:
+    port = free_port()
+    blocks = [
+        ChatWebhook(url=f"http://127.0.0.1:{port}/services/TOKEN"),
+        SignedWebhook(url=f"http://127.0.0.1:{port}/TOKEN", secret=SecretStr(SECRET)),
+        SmtpEmail(host="127.0.0.1", port=port, security="none", sender="a@b.c", to=["d@e.f"]),
+    ]
+    logs = []
+    for block in blocks:
+        with block.raise_on_failure(), pytest.raises(NotificationError) as raised:
+            await block.notify("hello", "Hi")
+        logs.append(raised.value.log)
+    assert logs[0].startswith("the chat webhook at 127.0.0.1 refused")
+    assert logs[1].startswith("the webhook at 127.0.0.1 refused")
+    assert logs[2].startswith(f"the SMTP server at 127.0.0.1:{port} refused")
+    assert not any("TOKEN" in log for log in logs)  # a URL may carry a token
 
 
 async def test_the_email_arrives_at_the_smtp_server() -> None:
