@@ -128,13 +128,12 @@ class Evaluation(BaseModel):
 
     @property
     def for_a_person(self) -> bool:
-        """Whether the recommendation is one `auto` leaves to a person: an engagement opened
-        by an expansion scores high enough to expand, but no engagement is left to open.
-        Extending is then no finding about the vendor; renewing, extending or exiting is a
-        person's call."""
+        """Whether the recommendation is one `auto` leaves to a person: the vendor scores
+        high enough to expand, but the plan has no engagement left to open (none at all,
+        or the expansion already opened). Extending is then no finding about the vendor;
+        renewing, extending or exiting is a person's call."""
         return (
-            self.engagement > 1
-            and not self.can_expand
+            not self.can_expand
             and self.recommendation.choice is Choice.EXTEND
             and self.score is not None
             and self.score >= self.gates.expand_at_score

@@ -4,7 +4,7 @@ its evidence: the tickets behind it, what each contributed, and the window."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 
@@ -15,6 +15,7 @@ from models.ticket_metrics import measure, ticket_metric
 from models.tickets import Ticket
 
 PRODUCED_BY = "the engine, from the vendor's tickets"
+STORED_PLACES = Decimal("0.0001")  # a measured value is kept to 4 places (models.tables)
 
 
 class TicketReading(BaseModel):
@@ -75,5 +76,6 @@ def ticket_readings(
                 for t in found.tickets
             ],
         )
-        readings.append(TicketReading(expectation=exp.id, value=found.value, evidence=evidence))
+        value = found.value.quantize(STORED_PLACES, ROUND_HALF_UP)
+        readings.append(TicketReading(expectation=exp.id, value=value, evidence=evidence))
     return readings

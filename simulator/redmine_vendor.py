@@ -109,7 +109,7 @@ class RedmineVendor:
         """The rung's whole work: started, tickets, time, runbook, wiki, invoice, delivered."""
         rung = await self.redmine.get(f"/issues/{rung['id']}.json", {"include": "attachments"})
         rung = rung["issue"]
-        start = mapping.redmine_time(rung["created_on"])
+        start = await self._handed_over(rung)
         delivery = self._delivery(rung, start)
         name = (mapping.ref_of(rung["subject"]) or str(rung["id"])).split(":")[-2]
         done = []
@@ -125,6 +125,25 @@ class RedmineVendor:
         delivered = self.section.statuses.delivered[0]
         await self._change(rung["id"], "Delivered: see the runbook.", delivered, delivery)
         return [*done, f"rung {rung['id']}: {delivered}"]
+
+    async def _handed_over(self, rung: Json) -> datetime:
+        """When the rung was handed over in simulated time, which never runs backwards: the
+        engine opens the next rung as soon as it reads the last one delivered, at a
+        simulated time the real clock has not reached. With a clock, the issue's creation
+        is moved there too, so the engine's window for the rung starts where its work does."""
+        created = mapping.redmine_time(rung["created_on"])
+        if self.clock is None or rung["status"]["name"] != "New":
+            return created
+        others = await self.redmine.issues(self.section.rung_tracker, RUNG_SUFFIX)
+        latest = max(
+            (mapping.redmine_time(i["updated_on"]) for i in others if i["id"] != rung["id"]),
+            default=created,
+        )
+        if latest <= created:
+            return created
+        self.clock.issue_created(rung["id"], latest)
+        rung["created_on"] = latest.isoformat()
+        return latest
 
     def _delivery(self, rung: Json, start: datetime) -> datetime:
         due = rung.get("due_date")

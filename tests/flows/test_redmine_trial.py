@@ -1,0 +1,270 @@
+"""Trials run end to end against a real Redmine, with the simulator playing the vendor inside
+it: no Vendor Work API anywhere. The values measured from tickets are checked against
+values recomputed here from Redmine's own API."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from config import Settings
+from flows.trial import trial
+from models.evidence import Evidence
+from models.plan import Plan
+from models.tables import AuditEntry, Decision, ExitStep, Measurement, PilotTask, Trial
+from planfile import load_plan, require_valid
+from simulator.config import ProfileName
+from simulator.profiles import PROFILES
+from simulator.redmine_vendor import RedmineClock, RedmineVendor
+from store.db import read_session, write_session
+from store.trials import create_trial
+from tests.conftest import EXAMPLES
+from tests.redmine import Redmine
+
+pytestmark = pytest.mark.e2e
+KEY_VARIABLE = "NORTHWIND_REDMINE_KEY"
+
+
+class Vendor:
+    """The simulated vendor acting in Redmine on a thread of its own, until stopped."""
+
+    def __init__(self, vendor: RedmineVendor) -> None:
+        self.vendor, self.acts = vendor, 0
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._rounds())
+
+    async def _rounds(self) -> None:
+        try:
+            await self.vendor.run(self._stop, every=0.2)
+        finally:
+            await self.vendor.aclose()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+Start = Callable[[ProfileName], tuple[str, Plan]]
+
+
+@pytest.fixture
+def redmine_trial(
+    redmine: Redmine,
+    redmine_project: str,
+    settings: Settings,
+    prefect_api: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Start]:
+    """Store the Redmine example as a trial in a project of its own, with the vendor's
+    staff, a client service account and a requester, and start the simulated vendor."""
+    started: list[Vendor] = []
+
+    def start(profile: ProfileName) -> tuple[str, Plan]:
+        project = redmine_project
+        logins = {n: f"{project}-{n}" for n in ("alice", "bob", "svc", "requester")}
+        for name, login in logins.items():
+            user_id, _ = redmine.create_user(login)
+            role = {"requester": "Reporter", "svc": "Reporter"}.get(name, "Manager")
+            redmine.add_member(project, user_id, role)
+        monkeypatch.setenv(KEY_VARIABLE, redmine.admin_key)
+        text = (EXAMPLES / "redmine-helpdesk.yaml").read_text()
+        start_cal, end_cal = text.index("calendar:"), text.index("currency:")
+        text = text[:start_cal] + text[end_cal:]  # wall-clock minutes, recomputed plainly here
+        satisfaction = text.index("  - {id: satisfaction")
+        text = text[:satisfaction] + text[text.index("pilot:") :]
+        for old, new in (
+            ("http://127.0.0.1:3000", redmine.url),
+            ("project: northwind-helpdesk", f"project: {project}"),
+            ("[nw-alice, nw-bob]", f"[{logins['alice']}, {logins['bob']}]"),
+            ("[svc-backup]", f"[{logins['svc']}]"),
+            ("trial: northwind-helpdesk-2027", f"trial: {project}"),
+            ("name: Northwind IT Services", f"name: Vendor of {project}"),
+        ):
+            assert old in text, old
+            text = text.replace(old, new)
+        plan_file = tmp_path / "plan.yaml"
+        plan_file.write_text(text)
+        plan = require_valid(load_plan(plan_file, settings.policy))
+        with write_session(settings) as session:
+            create_trial(session=session, plan=plan, actor="tester")
+        assert plan.redmine is not None
+        vendor = RedmineVendor(
+            url=redmine.url,
+            admin_key=redmine.admin_key,
+            section=plan.redmine,
+            client_user=logins["requester"],
+            profile=PROFILES[profile],
+            rate_card=dict(plan.rate_card),
+            currency=plan.currency,
+            seed=7,
+            clock=RedmineClock(redmine.database),
+        )
+        started.append(Vendor(vendor))
+        return plan.trial, plan
+
+    yield start
+    for vendor in started:
+        vendor.stop()
+
+
+def first_response_p90(
+    redmine: Redmine, project: str, staff: set[str], window: tuple[str, str]
+) -> Decimal:
+    """The p90 first response in minutes, recomputed plainly from Redmine's own API: each
+    Support ticket opened in the window, from created_on to the first journal by a vendor
+    user, or to the window's end if none came before it; the nearest rank, ceil(0.9 n)."""
+    with redmine.client() as http:
+        staff_ids = set()
+        for login in staff:
+            users = http.get("/users.json", params={"name": login}).json()["users"]
+            staff_ids |= {u["id"] for u in users if u["login"] == login}
+        listed = http.get(
+            "/issues.json",
+            params={"project_id": project, "tracker_id": "3", "status_id": "*", "limit": "100"},
+        ).json()["issues"]
+        minutes = []
+        for entry in listed:
+            opened = _time(entry["created_on"])
+            if not _time(window[0]) <= opened < _time(window[1]):
+                continue
+            issue = http.get(f"/issues/{entry['id']}.json", params={"include": "journals"})
+            answers = [
+                _time(j["created_on"])
+                for j in issue.json()["issue"]["journals"]
+                if j["user"]["id"] in staff_ids and not j.get("private_notes")
+            ]
+            # the window's end cuts the clock: a later answer counts as "so far" (the rule)
+            stop = min([*answers, _time(window[1])])
+            minutes.append(Decimal(str((stop - opened).total_seconds())) / 60)
+    minutes.sort()
+    p90 = minutes[math.ceil(Decimal("0.9") * len(minutes)) - 1]
+    return p90.quantize(Decimal("0.0001"), ROUND_HALF_UP)  # as the store keeps it
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ticket_values(settings: Settings, expectation: str) -> list[tuple[Decimal, Evidence]]:
+    with read_session(settings) as session:
+        rows = session.exec(
+            select(Measurement).where(Measurement.source == "tickets")  # type: ignore[arg-type]
+        ).all()
+        found = []
+        for row in rows:
+            evidence = Evidence.model_validate_json(row.evidence_json)
+            if expectation in row.idempotency_key:
+                found.append((row.value, evidence))
+    return found
+
+
+async def test_a_reliable_vendor_in_redmine_climbs_the_ladder_measured_from_its_tickets(
+    settings: Settings, redmine: Redmine, redmine_trial: Start
+) -> None:
+    slug, plan = redmine_trial(ProfileName.RELIABLE)
+    assert await trial(slug, decisions="auto", wait_seconds=60) == "waiting"
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        rungs = session.exec(select(PilotTask.status).where(PilotTask.trial_id == row.id)).all()
+        notes = session.exec(select(AuditEntry.action, AuditEntry.reason)).all()
+    assert list(rungs) == ["accepted"] * 3, "\n".join(f"{a}: {r}" for a, r in notes)
+    # It would expand, but the plan has no expansion to open: a person's call, not policy's.
+    assert (row.phase, row.waiting_for) == ("evaluating", "decision at evaluation")
+    values = ticket_values(settings, "first-response")
+    assert values, "first response measured from the tickets"
+    for _, evidence in values:
+        assert evidence.label.startswith("measured from ") and evidence.tickets
+        assert all(t.url.startswith(redmine.url) for t in evidence.tickets)
+        window = evidence.note  # the sentence names the window; the value is recomputed
+        assert window
+    assert plan.redmine is not None
+    # every value recorded equals the one recomputed from Redmine's journals
+    with read_session(settings) as session:
+        rows = session.exec(
+            select(Measurement, PilotTask.rung_key)
+            .join(PilotTask, PilotTask.id == Measurement.pilot_task_id)  # type: ignore[arg-type]
+            .where(Measurement.source == "tickets")  # type: ignore[arg-type]
+        ).all()
+    checked = 0
+    for measurement, rung in rows:
+        if ":first-response" not in measurement.idempotency_key:
+            continue
+        evidence = Evidence.model_validate_json(measurement.evidence_json)
+        window = _rung_window(redmine, plan.redmine.project, rung)
+        staff = set(plan.redmine.vendor_staff)
+        expected = first_response_p90(redmine, plan.redmine.project, staff, window)
+        assert measurement.value == expected, (rung, evidence.note)
+        assert measurement.value <= Decimal(30)
+        checked += 1
+    assert checked == 3
+
+
+def _rung_window(redmine: Redmine, project: str, rung: str) -> tuple[str, str]:
+    """The rung issue's creation and the time it was moved to Resolved, from Redmine."""
+    with redmine.client() as http:
+        issues = http.get(
+            "/issues.json",
+            params={"project_id": project, "status_id": "*", "subject": f"~:{rung}:work-item]"},
+        ).json()["issues"]
+        [issue] = issues
+        full = http.get(f"/issues/{issue['id']}.json", params={"include": "journals"}).json()
+    journals = full["issue"]["journals"]
+    resolved = [
+        j["created_on"]
+        for j in journals
+        for d in j["details"]
+        if d["name"] == "status_id" and d["new_value"] == "3"
+    ]
+    return full["issue"]["created_on"], resolved[0]
+
+
+async def test_a_poor_vendor_in_redmine_is_exited_and_its_access_removed(
+    settings: Settings, redmine: Redmine, redmine_trial: Start
+) -> None:
+    slug, plan = redmine_trial(ProfileName.POOR)
+    assert await trial(slug, decisions="auto", wait_seconds=60) == "closed"
+    with read_session(settings) as session:
+        choices = session.exec(select(Decision.choice)).all()
+        exits = session.exec(select(ExitStep.kind, ExitStep.status)).all()
+    assert "exit" in choices
+    assert {status for _, status in exits} == {"done"}, exits
+    assert plan.redmine is not None
+    with redmine.client() as http:
+        members = http.get(f"/projects/{plan.redmine.project}/memberships.json").json()
+    left = {m["user"]["name"] for m in members["memberships"] if "user" in m}
+    assert not any("alice" in name or "bob" in name for name in left)
+    values = ticket_values(settings, "first-response")
+    assert values and any(value > Decimal(30) for value, _ in values)
+
+
+async def test_a_ghost_vendor_in_redmine_leaves_the_trial_waiting_with_one_issue(
+    settings: Settings, redmine: Redmine, redmine_trial: Start
+) -> None:
+    slug, plan = redmine_trial(ProfileName.GHOST)
+    assert await trial(slug, decisions="auto", wait_seconds=3) == "waiting"
+    assert await trial(slug, decisions="auto", wait_seconds=3) == "waiting"  # a rerun
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+    assert row.waiting_for and "deliver rung-1" in row.waiting_for
+    assert plan.redmine is not None
+    with redmine.client() as http:
+        found = http.get(
+            "/issues.json",
+            params={"project_id": plan.redmine.project, "status_id": "*", "tracker_id": "2"},
+        ).json()
+    rung_issues = [i for i in found["issues"] if i["subject"].endswith("finance team")]
+    assert len(rung_issues) == 1, "a rerun looked the rung's issue up, and made none"
