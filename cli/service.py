@@ -221,7 +221,7 @@ async def _from_prefect(slugs: list[str], days: int) -> tuple[dict[str, LatestRu
     from tasks.status import latest_runs
 
     await _require_server()
-    return await latest_runs(slugs), await unsent_notifications(days)
+    return await latest_runs(slugs), await unsent_notifications(slugs, days)
 
 
 async def _require_server() -> None:

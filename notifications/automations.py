@@ -33,6 +33,7 @@ from notifications.blocks import ChatWebhook, SignedWebhook, SmtpEmail
 
 PREFIX = "trials notify: "  # every automation made here is named so
 EVERY_TRIAL = "every trial"
+RUN_FAILED_SUFFIX = ": run failed"  # the name of the automation about failed runs ends so
 DEPLOYMENT_TAG = "vendor-trials"  # prefect.yaml's deployments tag their runs so
 
 
@@ -68,7 +69,7 @@ async def ensure_notifications(
         ],
     )
     await _replace(
-        f"{PREFIX}{scope}: run failed",
+        f"{PREFIX}{scope}{RUN_FAILED_SUFFIX}",
         EventTrigger(
             expect={RUN_FAILED},
             match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),

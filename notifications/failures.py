@@ -17,16 +17,20 @@ from prefect.events.schemas.events import ResourceSpecification
 
 from models.notify import Unsent
 from models.tables import utcnow
-from notifications.automations import PREFIX
+from notifications.automations import EVERY_TRIAL, PREFIX, RUN_FAILED_SUFFIX
 
 ACTION_FAILED = "prefect.automation.action.failed"  # Prefect's own
 LIMIT = 50  # the newest failures shown; an older one is as fixed as these are
 
 
-async def unsent_notifications(days: int, slug: str | None = None) -> list[Unsent]:
-    """The newest notifications of the last `days` days that the automations of trial
-    `slug` (of every trial for None, the settings' own included) could not send."""
-    names = [f"{PREFIX}{slug}", f"{PREFIX}{slug}: run failed"] if slug else [f"{PREFIX}*"]
+async def unsent_notifications(slugs: list[str], days: int) -> list[Unsent]:
+    """The newest notifications of the last `days` days that the automations about these
+    trials, and those about every trial, could not send."""
+    names = [
+        name
+        for scope in [*slugs, EVERY_TRIAL]
+        for name in (f"{PREFIX}{scope}", f"{PREFIX}{scope}{RUN_FAILED_SUFFIX}")
+    ]
     now = utcnow()
     query = EventFilter(
         event=EventNameFilter(name=[ACTION_FAILED]),
