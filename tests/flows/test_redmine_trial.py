@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +28,7 @@ from simulator.redmine_vendor import RedmineClock, RedmineVendor
 from store.db import read_session, write_session
 from store.trials import create_trial
 from tests.conftest import EXAMPLES
+from tests.flows.test_crash import engine, kill_when
 from tests.redmine import Redmine
 
 pytestmark = pytest.mark.e2e
@@ -268,3 +270,78 @@ async def test_a_ghost_vendor_in_redmine_leaves_the_trial_waiting_with_one_issue
         ).json()
     rung_issues = [i for i in found["issues"] if i["subject"].endswith("finance team")]
     assert len(rung_issues) == 1, "a rerun looked the rung's issue up, and made none"
+
+
+def read(redmine: Redmine, path: str, key: str, **params: str) -> list[dict]:  # type: ignore[type-arg]
+    """A list from Redmine's API; asked again while a busy Redmine answers 5xx (its SQLite
+    is written by the engine, the simulated vendor and its clock at once)."""
+    for _ in range(50):
+        with redmine.client() as http:
+            response = http.get(path, params=params)
+        if response.status_code < 500:
+            response.raise_for_status()
+            found: list[dict] = response.json()[key]  # type: ignore[type-arg]
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{path}: {response.status_code} {response.text[:200]}")
+
+
+def rung_issues(redmine: Redmine, project: str) -> list[str]:
+    """The subjects of the engine's rung issues in the project, as Redmine lists them."""
+    found = read(
+        redmine,
+        "/issues.json",
+        "issues",
+        project_id=project,
+        status_id="*",
+        subject="~:work-item]",
+    )
+    return [issue["subject"] for issue in found]
+
+
+async def test_kills_against_redmine_leave_each_side_effect_once(
+    settings: Settings, redmine: Redmine, redmine_trial: Start
+) -> None:
+    slug, plan = redmine_trial(ProfileName.POOR)
+    assert plan.redmine is not None
+    project = plan.redmine.project
+
+    def issue_made() -> bool:  # between the POST and the store recording its answer, often
+        return len(rung_issues(redmine, project)) >= 1
+
+    def second_issue_made() -> bool:
+        return len(rung_issues(redmine, project)) >= 2
+
+    def memberships() -> list[int]:
+        found = read(redmine, f"/projects/{project}/memberships.json", "memberships")
+        return [m["user"]["id"] for m in found if "user" in m]
+
+    members_before = memberships()
+
+    def revoked_one() -> bool:
+        return len(memberships()) < len(members_before)
+
+    kills = [
+        kill_when(engine(slug), point) for point in (issue_made, second_issue_made, revoked_one)
+    ]
+    final = engine(slug)
+    output, _ = final.communicate(timeout=300)
+    assert final.returncode == 0, output
+    assert sum(kills) >= 2, kills  # the engine really died mid-way, more than once
+
+    subjects = rung_issues(redmine, project)
+    assert len(subjects) == len(set(subjects)) == 2, subjects  # rung-1, rung-2: once each
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        exits = session.exec(select(ExitStep.status)).all()
+    assert row.phase == "closed" and set(exits) == {"done"}
+    acks = read(
+        redmine,
+        "/issues.json",
+        "issues",
+        project_id=project,
+        status_id="*",
+        subject="~:acknowledge]",
+    )
+    assert len(acks) == 1
+    assert len(memberships()) == 1  # only the requester, who is nobody's grant, is left
