@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
@@ -133,6 +134,13 @@ class VendorClient:
     async def metrics(self, trial: str) -> list[Metric]:
         """The vendor's measurements for the trial's metrics."""
         return (await self._get("read metrics", f"/v1/trials/{trial}/metrics", Page[Metric])).items
+
+    async def changed_since(self, trial: str, since: datetime) -> bool:
+        """Not asked: a Work API vendor tells by webhook (the monitor polls only the
+        adapters in `models.adapter_checks.POLLED`)."""
+        raise VendorRejected(
+            self.vendor, "poll for changes", "the Vendor Work API sends webhooks instead"
+        )
 
     async def tickets(self, trial: str) -> list[Ticket]:
         """None to read: the Work API keeps no tickets; plans measure from tickets only

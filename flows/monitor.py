@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from prefect import flow, get_run_logger
 
 from flows.trial import trial
-from models.monitor import Watch, escalations, news
+from models.monitor import News, Watch, escalations, news
 from models.tables import utcnow
 from tasks.deployments import carry_on
 from tasks.directives import save_directive_answer, unanswered_directives
 from tasks.monitor import (
     mark_escalations_announced,
+    polled_changes,
     record_carried_on,
     record_escalations,
     unannounced_escalations,
@@ -41,7 +42,9 @@ async def monitor(
     on anyway, so a vendor that sends no webhooks is still polled. `advance` is "deployment"
     (start each such trial's deployment, so workers do the work and this run ends at once),
     "here" (run each trial in this run, never pausing at a gate), or "none" (escalate only).
-    A trial waiting for a person's decision is left to them.
+    A trial waiting for a person's decision is left to them. A vendor that sends no webhooks
+    (Redmine) is asked what changed, one request per trial, and its trials with a change
+    are carried on too.
     """
     if advance not in ADVANCE_MODES:
         raise ValueError(f"advance={advance!r}: use one of {', '.join(ADVANCE_MODES)}")
@@ -54,6 +57,8 @@ async def monitor(
     raised = await escalate(watches, now, silent_after)
     await read_answers()
     found = {w.slug: why for w in watches if (why := news(w, now, silent_after, poll_after))}
+    quiet = [w for w in watches if w.slug not in found and w.can_advance]
+    found |= dict.fromkeys(await polled_changes(quiet), News.CHANGED)
     get_run_logger().info(
         "%d of %d active trials have news: %s",
         len(found),

@@ -11,6 +11,8 @@ from models.ticket_metrics import ticket_metric
 REDMINE = "redmine"
 # Adapters whose vendor system holds tickets the engine measures itself.
 TICKET_SYSTEMS = {REDMINE}
+# Adapters whose vendor sends no webhooks: the monitor asks them what changed.
+POLLED = {REDMINE}
 # Adapters whose vendor reports no metrics of its own (Redmine has none).
 NO_VENDOR_METRICS = {REDMINE}
 # The unit a ticket metric's name ends in, and how a plan writes it.

@@ -25,6 +25,19 @@ class VendorInfo(BaseModel):
     currency: str = ""
 
 
+def vendor_info(name: str, base_url: str, plan: Plan) -> VendorInfo:
+    """How to reach a stored trial's vendor, from its vendor row and its plan."""
+    return VendorInfo(
+        name=name,
+        base_url=base_url,
+        token=plan.vendor.api.token,
+        adapter=plan.vendor.api.adapter,
+        redmine=plan.redmine,
+        rate_card=plan.rate_card,
+        currency=plan.currency,
+    )
+
+
 class TrialContext(BaseModel):
     """A trial as stored: its id, phase, engagement, vendor and validated plan."""
 

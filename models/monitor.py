@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel
 
 from models.acceptance import WAITING_FOR_REVIEW
+from models.context import VendorInfo
 from models.gate_kinds import WAITING_FOR_A_PERSON, kind_waiting_for
 from models.money import money
 from models.phases import TERMINAL, Phase
@@ -82,6 +83,8 @@ class Watch(BaseModel):
     review_within: timedelta | None = None  # the plan's review window, while a rung waits
     remind_after: timedelta | None = None  # the plan's reminder interval at an open gate
     carried_on_at: Utc | None = None  # when the monitor last started a run for it
+    # How to ask a vendor that sends no webhooks what changed (models.adapter_checks.POLLED).
+    polled: VendorInfo | None = None
 
     @property
     def waits_for_a_person(self) -> bool:
@@ -108,6 +111,7 @@ class News(StrEnum):
     DUE = "due"  # a rung's due time passed
     SILENT = "silent"  # the silent-after window of a rung passed
     POLL = "poll"  # nothing heard for a poll interval: ask the vendor (vendors without webhooks)
+    CHANGED = "changed"  # a vendor without webhooks shows a change since the last run
 
 
 def news(

@@ -78,6 +78,7 @@ class Vendor(SQLModel, table=True):
     name: str = Field(max_length=200, unique=True)
     base_url: str = Field(max_length=500)
     token_ref: str = Field(max_length=200)  # "secret:NAME" or "env:VAR", never the token
+    adapter: str = Field(default="work-api", max_length=100)  # adapters.registry's name
     created_at: datetime = _when(default_factory=utcnow)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from models.context import TrialContext, VendorInfo
+from models.context import TrialContext, vendor_info
 from models.phases import Phase
 from models.plan import Plan
 from models.tables import Vendor
@@ -17,15 +17,7 @@ def load_context(*, session: Session, slug: str) -> TrialContext:
     assert trial.id is not None
     vendor = session.get_one(Vendor, trial.vendor_id)
     plan = Plan.model_validate_json(trial.plan_json)
-    info = VendorInfo(
-        name=vendor.name,
-        base_url=vendor.base_url,
-        token=plan.vendor.api.token,
-        adapter=plan.vendor.api.adapter,
-        redmine=plan.redmine,
-        rate_card=plan.rate_card,
-        currency=plan.currency,
-    )
+    info = vendor_info(vendor.name, vendor.base_url, plan)
     return TrialContext(
         slug=trial.slug,
         trial_id=trial.id,

@@ -169,6 +169,7 @@ def _upsert_vendor(*, session: Session, plan: Plan) -> int:
     vendor = vendor or Vendor(name=plan.vendor.name, base_url="", token_ref="")
     vendor.base_url = str(plan.vendor.api.base_url)
     vendor.token_ref = _token_ref(plan.vendor.api.token)
+    vendor.adapter = plan.vendor.api.adapter
     session.add(vendor)
     session.flush()
     assert vendor.id is not None

@@ -12,6 +12,8 @@ from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
 from models.acceptance import WAITING_FOR_REVIEW
+from models.adapter_checks import POLLED
+from models.context import VendorInfo, vendor_info
 from models.gate_kinds import WAITING_FOR_A_PERSON
 from models.monitor import OpenRung, Watch
 from models.phases import TERMINAL, Phase
@@ -33,11 +35,13 @@ def active_watches(*, session: Session) -> list[Watch]:
     """Every trial that has started and not finished, as the monitor's rules need it."""
     # The plan is read only where a rule needs it: for a trial waiting for a person.
     plan = case((col(Trial.waiting_for).in_(WAITING_FOR_A_PERSON), Trial.plan_json), else_=None)
+    # ... and for a vendor that sends no webhooks, to know how to ask it what changed.
+    polled = case((col(Vendor.adapter).in_(POLLED), Trial.plan_json), else_=None)
     trials = session.execute(
         sa.select(col(Trial.id), col(Trial.slug), col(Vendor.name), col(Trial.phase))
         .add_columns(col(Trial.engagement), col(Trial.waiting_for), col(Trial.waiting_since))
         .add_columns(col(Trial.carried_on_at), col(Trial.budget_cap), col(Trial.currency))
-        .add_columns(plan.label("plan_json"))
+        .add_columns(plan.label("plan_json"), polled.label("polled_plan"), col(Vendor.base_url))
         .join(Vendor, col(Vendor.id) == Trial.vendor_id)
         .where(ACTIVE)
         .order_by(col(Trial.slug))
@@ -65,9 +69,17 @@ def active_watches(*, session: Session) -> list[Watch]:
                 cap=row.budget_cap,
                 currency=row.currency,
                 raised=raised[row.id],
+                polled=_polled(row.name, row.base_url, row.polled_plan),
             )
         )
     return watches
+
+
+def _polled(vendor: str, base_url: str, plan_json: str | None) -> VendorInfo | None:
+    """How to ask a vendor without webhooks what changed; None for one that sends them."""
+    if plan_json is None:
+        return None
+    return vendor_info(vendor, base_url, Plan.model_validate_json(plan_json))
 
 
 def mark_carried_on(*, session: Session, slugs: list[str], at: datetime) -> None:

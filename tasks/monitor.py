@@ -3,15 +3,18 @@ which trials it carried on."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from adapters.errors import VendorError
 from models.monitor import Escalation, Watch
 from store.db import read_session, write_session
 from store.monitor import mark_announced, raise_escalations, unannounced
 from store.watches import active_watches, mark_carried_on
+from tasks.connection import vendor_api
 
 
 @task(cache_policy=NO_CACHE)
@@ -48,3 +51,24 @@ async def record_carried_on(slugs: list[str], at: datetime) -> None:
     comes after `at`."""
     with write_session() as session:
         mark_carried_on(session=session, slugs=slugs, at=at)
+
+
+@task(cache_policy=NO_CACHE)
+async def polled_changes(watches: list[Watch]) -> list[str]:
+    """The trials among `watches` whose vendor, one that sends no webhooks, shows a change
+    since the monitor last carried the trial on: one request per trial, sent at once, each
+    vendor's requests bounded by its concurrency limit. A vendor that does not answer is
+    logged and asked again next round."""
+    asked = [w for w in watches if w.polled is not None and w.carried_on_at is not None]
+
+    async def changed(watch: Watch) -> bool:
+        assert watch.polled is not None and watch.carried_on_at is not None
+        try:
+            api = await vendor_api(watch.polled)
+            return await api.changed_since(watch.slug, watch.carried_on_at)
+        except VendorError as exc:
+            get_run_logger().warning("%s: no answer to the poll: %s", watch.slug, exc)
+            return False
+
+    answers = await asyncio.gather(*(changed(w) for w in asked))
+    return [w.slug for w, yes in zip(asked, answers, strict=True) if yes]

@@ -43,6 +43,8 @@ from models.redmine import RedmineSection
 from models.tickets import Ticket
 
 _READS = 4  # issues read at once with their journals
+POLL_PAGE = 25  # issues a poll reads at most; more changed than that is news anyway
+CLOCK_MARGIN = timedelta(minutes=5)  # Redmine's clock and ours may differ by this much
 RUNG_REF_SUFFIX = ":work-item"  # how a rung's client reference ends (store.trials)
 
 
@@ -69,6 +71,7 @@ class RedmineAdapter(RedmineHandover):
         self._setup: ProjectSetup | None = None
         self._sha256: dict[str, str] = {}  # attachment id → sha256 of its bytes
         self._exports: dict[str, bytes] = {}  # export id → the archive built for it
+        self._user_id: int | None = None
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -195,6 +198,39 @@ class RedmineAdapter(RedmineHandover):
             mapping.ticket(i, setup.staff, setup.statuses, setup.closed, self.base_url)
             for i in issues
         ]
+
+    async def changed_since(self, trial: str, since: datetime) -> bool:
+        """Whether the vendor changed an issue of the project since `since`, in one request
+        (Redmine sends no webhooks). The engine's own new issues do not count: an issue
+        nobody touched after its creation, opened by this key's user, is no news. `since`
+        is taken `CLOCK_MARGIN` early, for the two systems' clocks."""
+        after = (since - CLOCK_MARGIN).astimezone(UTC)
+        page = await self.rest.get(
+            "poll for changes",
+            "/issues.json",
+            {
+                "project_id": self.section.project,
+                "status_id": "*",
+                "updated_on": f">={after:%Y-%m-%dT%H:%M:%SZ}",
+                "sort": "updated_on:desc",
+                "limit": str(POLL_PAGE),
+            },
+        )
+        me = await self._me()
+        return (
+            any(
+                i["author"]["id"] != me or i["updated_on"] != i["created_on"]
+                for i in page["issues"]
+            )
+            or int(page.get("total_count", 0)) > POLL_PAGE
+        )
+
+    async def _me(self) -> int:
+        """The key's own user id, read once."""
+        if self._user_id is None:
+            user = (await self.rest.get("auth check", "/users/current.json"))["user"]
+            self._user_id = int(user["id"])
+        return self._user_id
 
     async def timesheets(self, trial: str) -> list[TimesheetLine]:
         """The time entries on the trial's rung issues (references ending `:work-item`; not

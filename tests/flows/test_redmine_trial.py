@@ -9,14 +9,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from adapters.redmine.adapter import CLOCK_MARGIN, RedmineAdapter
 from config import Settings
+from flows.monitor import monitor
 from flows.trial import trial
 from models.evidence import Evidence
 from models.plan import Plan
@@ -27,6 +29,9 @@ from simulator.profiles import PROFILES
 from simulator.redmine_vendor import RedmineClock, RedmineVendor
 from store.db import read_session, write_session
 from store.trials import create_trial
+from store.watches import mark_carried_on
+from tasks.connection import vendor_api
+from tasks.monitor import polled_changes, watch_trials
 from tests.conftest import EXAMPLES
 from tests.flows.test_crash import engine, kill_when
 from tests.redmine import Redmine
@@ -59,7 +64,7 @@ class Vendor:
         self._thread.join(timeout=30)
 
 
-Start = Callable[[ProfileName], tuple[str, Plan]]
+Start = Callable[..., tuple[str, Plan]]
 
 
 @pytest.fixture
@@ -75,7 +80,7 @@ def redmine_trial(
     staff, a client service account and a requester, and start the simulated vendor."""
     started: list[Vendor] = []
 
-    def start(profile: ProfileName) -> tuple[str, Plan]:
+    def start(profile: ProfileName, *, clock: bool = True) -> tuple[str, Plan]:
         project = redmine_project
         logins = {n: f"{project}-{n}" for n in ("alice", "bob", "svc", "requester")}
         for name, login in logins.items():
@@ -113,7 +118,7 @@ def redmine_trial(
             rate_card=dict(plan.rate_card),
             currency=plan.currency,
             seed=7,
-            clock=RedmineClock(redmine.database),
+            clock=RedmineClock(redmine.database) if clock else None,
         )
         started.append(Vendor(vendor))
         return plan.trial, plan
@@ -345,3 +350,44 @@ async def test_kills_against_redmine_leave_each_side_effect_once(
     )
     assert len(acks) == 1
     assert len(memberships()) == 1  # only the requester, who is nobody's grant, is left
+
+
+async def test_the_monitor_asks_redmine_once_per_trial_and_carries_on_only_on_a_change(
+    settings: Settings, redmine: Redmine, redmine_trial: Start
+) -> None:
+    slug, plan = redmine_trial(ProfileName.GHOST, clock=False)  # it acts in real time
+    assert plan.redmine is not None
+    assert await trial(slug, decisions="auto", wait_seconds=2) == "waiting"  # for rung-1
+    # The last run as though it were past the margin the poll allows for the two clocks
+    # after the vendor's acknowledgement (which is a change, made a moment ago).
+    with write_session(settings) as session:
+        mark_carried_on(session=session, slugs=[slug], at=datetime.now(UTC) + CLOCK_MARGIN)
+    [watch] = [w for w in await watch_trials.fn() if w.slug == slug]
+    assert watch.polled is not None and watch.polled.adapter == "redmine"
+    api = await vendor_api(watch.polled)
+    assert isinstance(api, RedmineAdapter)
+
+    # Nothing changed but the engine's own new issue: no news, no run, one request.
+    assert await polled_changes.fn([watch]) == []
+    calls = api.rest.stats.calls
+    assert await monitor(advance="here", wait_seconds=2) == {
+        "active": 1,
+        "escalated": 0,
+        "advanced": 0,
+    }
+    assert api.rest.stats.calls - calls == 1
+
+    # The vendor writes on the rung's issue: the next round carries the trial on.
+    [rung] = read(
+        redmine,
+        "/issues.json",
+        "issues",
+        project_id=plan.redmine.project,
+        status_id="*",
+        subject="~:rung-1:work-item]",
+    )
+    with redmine.as_user(plan.redmine.vendor_staff[0]) as http:
+        http.put(
+            f"/issues/{rung['id']}.json", json={"issue": {"notes": "Starting Monday."}}
+        ).raise_for_status()
+    assert (await monitor(advance="here", wait_seconds=2))["advanced"] == 1
