@@ -62,6 +62,7 @@ def trials_table(page: TrialPage) -> None:
 
 
 WIDE = 110  # columns a terminal needs for the status table; narrower ones get a list
+TICKETS_SHOWN = 6  # ticket ids `trials show` lists beside a value measured from tickets
 
 
 def status_table(statuses: list[TrialStatus], runs: dict[str, LatestRun], now: datetime) -> None:
@@ -269,4 +270,11 @@ def _latest(detail: TrialDetail, expectation_id: int | None, unit: str) -> str:
     found = detail.latest.get(expectation_id or 0)
     if found is None:
         return "not measured yet"
-    return f"{shown_value(found.value, unit)}\n{found.evidence.label}"
+    text = f"{shown_value(found.value, unit)}\n{found.evidence.label}"
+    tickets = found.evidence.tickets
+    if tickets:  # the tickets a person looks up, the first few by id
+        shown = " ".join(f"#{t.id}" for t in tickets[:TICKETS_SHOWN])
+        text += f": {shown}" + (
+            f" and {len(tickets) - TICKETS_SHOWN} more" if len(tickets) > TICKETS_SHOWN else ""
+        )
+    return text

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from adapters.redmine.adapter import CLOCK_MARGIN, RedmineAdapter
+from cli.main import app
 from config import Settings
 from flows.monitor import monitor
 from flows.trial import trial
@@ -180,7 +182,7 @@ def ticket_values(settings: Settings, expectation: str) -> list[tuple[Decimal, E
 
 
 async def test_a_reliable_vendor_in_redmine_climbs_the_ladder_measured_from_its_tickets(
-    settings: Settings, redmine: Redmine, redmine_trial: Start
+    settings: Settings, redmine: Redmine, redmine_trial: Start, tmp_path: Path
 ) -> None:
     slug, plan = redmine_trial(ProfileName.RELIABLE)
     assert await trial(slug, decisions="auto", wait_seconds=60) == "waiting"
@@ -218,6 +220,17 @@ async def test_a_reliable_vendor_in_redmine_climbs_the_ladder_measured_from_its_
         assert measurement.value <= Decimal(30)
         checked += 1
     assert checked == 3
+
+    # Where each number came from: `trials show` names the tickets, the report links them.
+    shown = CliRunner().invoke(app, ["show", slug], env={"COLUMNS": "160"})
+    assert shown.exit_code == 0, shown.output
+    assert "measured from 10 tickets: #" in shown.output
+    written = CliRunner().invoke(app, ["report", slug, "--out", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    markdown = (tmp_path / f"{slug}.md").read_text()
+    html = (tmp_path / f"{slug}.html").read_text()
+    assert f"]({redmine.url}/issues/" in markdown and f'href="{redmine.url}/issues/' in html
+    assert "p90 first response time of 10 tickets" in markdown
 
 
 def _rung_window(redmine: Redmine, project: str, rung: str) -> tuple[str, str]:
