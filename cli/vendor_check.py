@@ -30,15 +30,12 @@ def check_vendor(
 
 async def _check(plan: Plan) -> str:
     from adapters.auth import resolve_token
-    from adapters.registry import VendorConnection, connect
+    from adapters.registry import connect_to
+    from models.context import vendor_info
 
     api = plan.vendor.api
     token = await resolve_token(plan.vendor.name, api.token)
-    vendor = connect(
-        VendorConnection(
-            vendor=plan.vendor.name, base_url=str(api.base_url), token=token, adapter=api.adapter
-        )
-    )
+    vendor = connect_to(vendor_info(plan.vendor.name, str(api.base_url), plan), token)
     try:
         health = await vendor.health()
         who = await vendor.whoami()
