@@ -217,11 +217,20 @@ def _run_fields(run: LatestRun | None) -> dict[str, str | None]:
 async def _from_prefect(slugs: list[str], days: int) -> tuple[dict[str, LatestRun], list[Unsent]]:
     """Each trial's latest run, and the notifications of the last `days` days that could
     not be sent, once the server answers."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
     from notifications.failures import unsent_notifications
     from tasks.status import latest_runs
 
     await _require_server()
-    return await latest_runs(slugs), await unsent_notifications(slugs, days)
+    try:
+        return await latest_runs(slugs), await unsent_notifications(slugs, days)
+    except (httpx.HTTPError, PrefectHTTPStatusError) as exc:
+        raise TrialsError(
+            f"The Prefect server at {_api_url()} answered the read of runs and notifications "
+            f"with {type(exc).__name__}; run the command again once it answers."
+        ) from None
 
 
 async def _require_server() -> None:

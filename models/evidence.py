@@ -44,6 +44,7 @@ class TicketEvidence(BaseModel):
     url: str  # where a person opens it
     minutes: Decimal | None = None  # counted for the vendor; None when not counted
     client_paused_minutes: Decimal = Decimal(0)  # waiting on the client, not the vendor's
+    still_open: bool = False  # the clock still ran at the window's end: minutes "so far"
 
 
 class Evidence(BaseModel):

@@ -47,16 +47,20 @@ def ticket_readings(
     for exp in expectations:
         if exp.source is not Source.TICKETS:
             continue
-        found = measure(
-            ticket_metric(exp.metric),
-            tickets,
-            window_start=window[0],
-            window_end=window[1],
-            calendar=calendar,
-            waiting_statuses=waiting_on_client,
-            target=exp.target,
-            targets_by_priority=exp.targets_by_priority,
-        )
+        try:
+            found = measure(
+                ticket_metric(exp.metric),
+                tickets,
+                window_start=window[0],
+                window_end=window[1],
+                calendar=calendar,
+                waiting_statuses=waiting_on_client,
+                target=exp.target,
+                targets_by_priority=exp.targets_by_priority,
+            )
+        except ValueError as exc:  # an empty window, a ticket listed twice: said, not raised
+            readings.append(TicketReading(expectation=exp.id, value=None, problem=str(exc)))
+            continue
         if found.value is None:
             readings.append(TicketReading(expectation=exp.id, value=None, problem=found.sentence))
             continue
@@ -72,8 +76,10 @@ def ticket_readings(
                     url=t.url,
                     minutes=t.minutes,
                     client_paused_minutes=t.client_paused_minutes,
+                    still_open=t.still_open,
                 )
                 for t in found.tickets
+                if t.counted  # a count metric's evidence is the tickets it counted
             ],
         )
         value = found.value.quantize(STORED_PLACES, ROUND_HALF_UP)

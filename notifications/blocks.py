@@ -56,7 +56,7 @@ def refusals(block: NotificationBlock, where: str) -> Iterator[None]:
             why = f"answered HTTP {exc.response.status_code}"
         else:
             why = f"refused: {exc or type(exc).__name__}"
-        raise NotificationError(log=f"{where} {why}") from exc
+        raise NotificationError(log=f"{where} {why}") from None  # never the URL, via the cause
 
 
 class SignedWebhook(NotificationBlock):

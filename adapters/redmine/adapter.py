@@ -71,7 +71,6 @@ class RedmineAdapter(RedmineHandover):
         self._setup: ProjectSetup | None = None
         self._sha256: dict[str, str] = {}  # attachment id → sha256 of its bytes
         self._exports: dict[str, bytes] = {}  # export id → the archive built for it
-        self._user_id: int | None = None
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -200,10 +199,11 @@ class RedmineAdapter(RedmineHandover):
         ]
 
     async def changed_since(self, trial: str, since: datetime) -> bool:
-        """Whether the vendor changed an issue of the project since `since`, in one request
-        (Redmine sends no webhooks). The engine's own new issues do not count: an issue
-        nobody touched after its creation, opened by this key's user, is no news. `since`
-        is taken `CLOCK_MARGIN` early, for the two systems' clocks."""
+        """Whether the vendor changed one of the trial's issues (its rungs, acknowledgement,
+        directives: subjects marked `[vt:TRIAL:`) since `since`, in one request (Redmine
+        sends no webhooks). Helpdesk tickets do not move a trial on, so they are not asked
+        about; an issue nobody touched after the engine opened it is no news. `since` is
+        taken `CLOCK_MARGIN` early, for the two systems' clocks."""
         after = (since - CLOCK_MARGIN).astimezone(UTC)
         page = await self.rest.get(
             "poll for changes",
@@ -211,34 +211,21 @@ class RedmineAdapter(RedmineHandover):
             {
                 "project_id": self.section.project,
                 "status_id": "*",
+                "subject": f"~[vt:{trial}:",
                 "updated_on": f">={after:%Y-%m-%dT%H:%M:%SZ}",
                 "sort": "updated_on:desc",
                 "limit": str(POLL_PAGE),
             },
         )
-        me = await self._me()
-        return (
-            any(
-                i["author"]["id"] != me or i["updated_on"] != i["created_on"]
-                for i in page["issues"]
-            )
-            or int(page.get("total_count", 0)) > POLL_PAGE
-        )
-
-    async def _me(self) -> int:
-        """The key's own user id, read once."""
-        if self._user_id is None:
-            user = (await self.rest.get("auth check", "/users/current.json"))["user"]
-            self._user_id = int(user["id"])
-        return self._user_id
+        touched = [i for i in page["issues"] if i["updated_on"] != i["created_on"]]
+        return bool(touched) or int(page.get("total_count", 0)) > POLL_PAGE
 
     async def timesheets(self, trial: str) -> list[TimesheetLine]:
         """The time entries on the trial's rung issues (references ending `:work-item`; not
         the acknowledgement's or a directive's issue), each priced at its activity's role."""
-        setup = await self.setup()
         rungs = {
             i["id"]
-            for i in await self._issues(setup.trackers[self.section.rung_tracker], f"{trial}:")
+            for i in await self._issues(None, f"{trial}:")
             if (mapping.ref_of(i["subject"]) or "").endswith(RUNG_REF_SUFFIX)
         }
         entries = await self.rest.pages(
@@ -278,7 +265,8 @@ class RedmineAdapter(RedmineHandover):
                 found += mapping.invoices(content.decode("utf-8-sig"), name, trial)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise VendorContractError(self.vendor, "read invoices", str(exc)) from None
-        return found
+        # An invoice number sent again in a later file is the same invoice, counted once.
+        return list({invoice.id: invoice for invoice in reversed(found)}.values())[::-1]
 
     async def post_directive(self, trial: str, directive: DirectiveCreate, key: str) -> Directive:
         """Open (once) an issue of the directives tracker holding the instruction."""
@@ -342,7 +330,7 @@ class RedmineAdapter(RedmineHandover):
     ) -> Json:
         """The issue carrying `ref`: looked up first, created only when none exists."""
         setup = await self.setup()
-        found = await self._issues(setup.trackers[tracker], ref, exact=True)
+        found = await self._issues(None, ref, exact=True)
         if found:
             return await self._issue("read issue", str(found[0]["id"]))
         fields: Json = {
@@ -358,15 +346,15 @@ class RedmineAdapter(RedmineHandover):
         created = await self.rest.post("create issue", "/issues.json", {"issue": fields})
         return await self._issue("read issue", str(created["issue"]["id"]))
 
-    async def _issues(self, tracker_id: int, ref: str | None, *, exact: bool = False) -> list[Json]:
-        """The project's issues of a tracker, in any status; with `ref`, those whose subject
-        carries that reference (`exact`) or starts a reference with it."""
-        params = {
-            "project_id": self.section.project,
-            "tracker_id": str(tracker_id),
-            "status_id": "*",
-            "sort": "id",
-        }
+    async def _issues(
+        self, tracker_id: int | None, ref: str | None, *, exact: bool = False
+    ) -> list[Json]:
+        """The project's issues in any status, of one tracker or (None) any; with `ref`,
+        those whose subject carries that reference (`exact`) or starts a reference with
+        it. The engine's own issues are looked up in every tracker: a vendor may move one."""
+        params = {"project_id": self.section.project, "status_id": "*", "sort": "id"}
+        if tracker_id is not None:
+            params["tracker_id"] = str(tracker_id)
         if ref is not None:
             params["subject"] = "~" + mapping.marker(ref).strip() if exact else f"~[vt:{ref}"
         issues = await self.rest.pages("find issues", "/issues.json", "issues", params)

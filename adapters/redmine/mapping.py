@@ -14,11 +14,11 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from adapters.contract import AccessGrant, Invoice, TimesheetLine, WorkItem, WorkStatus
-from models.money import round_money
+from models.money import CurrencyError, fits, round_money
 from models.redmine import RedmineStatuses
 from models.tickets import Side, Ticket, TicketEvent
 
@@ -137,7 +137,9 @@ def ticket(
 
 def timesheet_line(entry: Json, role: str, rate: Decimal, currency: str) -> TimesheetLine:
     """A time entry priced at the rate card: hours × the role's rate, rounded once."""
-    hours = Decimal(str(entry["hours"]))
+    # Redmine keeps hours as a float (20 minutes is 0.3333…): to the hundredth first, as
+    # the store keeps them and an invoice bills them, then priced.
+    hours = Decimal(str(entry["hours"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return TimesheetLine(
         id=str(entry["id"]),
         work_item_id=str(entry["issue"]["id"]),
@@ -177,8 +179,17 @@ def _invoice(row: dict[str | Any, str | Any], where: str, trial: str) -> Invoice
             f"{where}: each invoice needs a number and a three-letter currency code "
             f"(read {cells['number']!r}, {cells['currency']!r})"
         )
+    try:
+        money_ok = amount.is_finite() and amount > 0 and fits(amount, cells["currency"])
+    except CurrencyError as exc:
+        raise ValueError(f"{where}: {exc.problem}") from None
+    if not money_ok:
+        raise ValueError(
+            f"{where}: the amount {cells['amount']} is not a positive amount of "
+            f"{cells['currency']} to its minor unit"
+        )
     return Invoice(
-        id=f"{where.rsplit(':', 1)[0]}:{cells['number']}",
+        id=cells["number"],  # one invoice, whichever file carries it
         number=cells["number"],
         trial=trial,
         amount=amount,

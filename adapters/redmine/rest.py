@@ -97,8 +97,14 @@ class RedmineRest:
                 return items
 
     async def raw(self, call: str, url: str) -> bytes:
-        """The bytes at a URL of this Redmine (an attachment's content_url)."""
-        response = await self._send(call, "GET", url)
+        """The bytes at a URL of this Redmine (an attachment's content_url). The key goes
+        only to the plan's own Redmine: a URL Redmine gives for another scheme, host or
+        port (behind a proxy, `http://` for an `https://` site) is fetched from the plan's
+        origin, at its path."""
+        given, base = httpx.URL(url), self.requests.http.base_url
+        same = (given.scheme, given.host, given.port) == (base.scheme, base.host, base.port)
+        target = url if same else str(base.copy_with(raw_path=given.raw_path))
+        response = await self._send(call, "GET", target)
         return response.content
 
     async def post(self, call: str, path: str, body: Json) -> Json:
