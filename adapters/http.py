@@ -28,6 +28,7 @@ from adapters.errors import (
     VendorRejected,
     VendorUnavailable,
 )
+from config import Settings
 
 log = logging.getLogger("trials.vendor")
 
@@ -69,6 +70,34 @@ def set_request_gate(gate: RequestGate | None) -> None:
 
 class Requester:
     """Sends requests on one httpx.AsyncClient and turns every failure into a VendorError."""
+
+    @classmethod
+    def open(
+        cls,
+        vendor: str,
+        base_url: str,
+        auth_headers: dict[str, str],
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Requester:
+        """One vendor's requester: an AsyncClient with the settings' timeouts and connection
+        limit, the given auth headers (the caller masks the secret in them with
+        `adapters.redact.protect` first), and the settings' retry policy."""
+        http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={**auth_headers, "Accept": "application/json", "User-Agent": "vendor-trials"},
+            timeout=httpx.Timeout(
+                settings.vendor_read_timeout, connect=settings.vendor_connect_timeout
+            ),
+            limits=httpx.Limits(max_connections=settings.vendor_max_connections),
+            transport=transport,
+        )
+        policy = RetryPolicy(
+            settings.vendor_max_attempts,
+            settings.vendor_backoff_initial,
+            settings.vendor_backoff_max,
+        )
+        return cls(vendor, http, policy)
 
     def __init__(self, vendor: str, http: httpx.AsyncClient, policy: RetryPolicy) -> None:
         self.vendor, self.http, self.policy = vendor, http, policy

@@ -30,7 +30,7 @@ from adapters.contract import (
     WorkItemCreate,
 )
 from adapters.errors import VendorContractError, VendorRejected, VendorUnavailable
-from adapters.http import CallStats, Requester, RetryPolicy
+from adapters.http import CallStats, Requester
 from adapters.redact import protect
 from config import Settings, get_settings
 from models.tickets import Ticket
@@ -50,28 +50,15 @@ class VendorClient:
         settings: Settings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        settings = settings or get_settings()
         protect(token.get_secret_value())
-        http = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {token.get_secret_value()}",
-                "Accept": "application/json",
-                "User-Agent": "vendor-trials",
-            },
-            timeout=httpx.Timeout(
-                settings.vendor_read_timeout, connect=settings.vendor_connect_timeout
-            ),
-            limits=httpx.Limits(max_connections=settings.vendor_max_connections),
-            transport=transport,
-        )
-        policy = RetryPolicy(
-            settings.vendor_max_attempts,
-            settings.vendor_backoff_initial,
-            settings.vendor_backoff_max,
-        )
         self.vendor = vendor
-        self._requests = Requester(vendor, http, policy)
+        self._requests = Requester.open(
+            vendor,
+            base_url,
+            {"Authorization": f"Bearer {token.get_secret_value()}"},
+            settings or get_settings(),
+            transport,
+        )
 
     @property
     def stats(self) -> CallStats:

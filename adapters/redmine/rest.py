@@ -16,7 +16,7 @@ from adapters.errors import (
     VendorNotFound,
     VendorSetupError,
 )
-from adapters.http import CallStats, Requester, RetryPolicy
+from adapters.http import CallStats, Requester
 from adapters.redact import protect
 from config import Settings, get_settings
 
@@ -40,28 +40,15 @@ class RedmineRest:
         settings: Settings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        settings = settings or get_settings()
         protect(key.get_secret_value())
-        http = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "X-Redmine-API-Key": key.get_secret_value(),
-                "Accept": "application/json",
-                "User-Agent": "vendor-trials",
-            },
-            timeout=httpx.Timeout(
-                settings.vendor_read_timeout, connect=settings.vendor_connect_timeout
-            ),
-            limits=httpx.Limits(max_connections=settings.vendor_max_connections),
-            transport=transport,
-        )
-        policy = RetryPolicy(
-            settings.vendor_max_attempts,
-            settings.vendor_backoff_initial,
-            settings.vendor_backoff_max,
-        )
         self.vendor = vendor
-        self.requests = Requester(vendor, http, policy)
+        self.requests = Requester.open(
+            vendor,
+            base_url,
+            {"X-Redmine-API-Key": key.get_secret_value()},
+            settings or get_settings(),
+            transport,
+        )
 
     @property
     def stats(self) -> CallStats:
