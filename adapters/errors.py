@@ -17,7 +17,10 @@ class VendorError(TrialsError):
 
     def _message(self) -> str:
         if self.retryable and self.final:
-            fate = f"gave up after {self.attempts} attempt{'s' if self.attempts > 1 else ''}"
+            fate = (
+                f"gave up after {self.attempts} attempt{'s' if self.attempts > 1 else ''}; "
+                "try again once it answers"
+            )
         elif self.retryable:
             fate = "will be retried"
         else:

@@ -1,15 +1,18 @@
 """What one monitor round costs with N trials waiting on their vendors: nothing new, and a
 share of them with news.
 
-Seeds fresh SQLite stores with N trials (and N/10, the baseline in the same run) waiting
+Seeds fresh stores (SQLite files, or with `--store` new databases on a PostgreSQL
+server) with N trials (and N/10, the baseline in the same run) waiting
 for their vendor's first rung, written as rows directly rather than by flows, each carried
 on by the monitor an hour ago, with an older webhook and a timesheet line each. Gives
 `--news-share` of them a webhook since. Then times the round's decision (the store's reads
 for all trials, and the news rule) and one whole monitor round with advance="none" under
-Prefect's temporary API, and prints a table. The decision must find exactly the trials
-given news, and the round must start no flow run.
+Prefect's temporary API (or the Prefect server PREFECT_API_URL names), and prints a table.
+The decision must find exactly the trials given news, and the round must start no flow run.
 
     python bench/monitor_round.py 1000 --news-share 0.01
+    PREFECT_API_URL=http://127.0.0.1:4200/api python bench/monitor_round.py 1000 \
+        --store postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +177,38 @@ async def flow_round(settings: Settings) -> tuple[float, int, dict[str, int]]:
     return seconds, after - before - 1, result
 
 
-async def measure(sizes: list[int], share: float, workdir: Path) -> list[list[str]]:
+def new_store(server: str | None, workdir: Path, name: str) -> Settings:
+    """A fresh store: a SQLite file in `workdir`, or a new database `name` on the PostgreSQL
+    server at `server` (a URL of any database there, e.g. .../postgres)."""
+    if server is None:
+        return Settings(database_url=f"sqlite:///{workdir / f'{name}.db'}")
+    url = make_url(server)
+    database = f"trials_bench_{name.replace('-', '_')}_{os.getpid()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return Settings(database_url=url.set(database=database).render_as_string(False))
+
+
+def drop_store(server: str | None, settings: Settings) -> None:
+    """Drop a PostgreSQL store made by `new_store` (a SQLite file goes with the workdir)."""
+    if server is None:
+        return
+    from store.db import get_engine
+
+    get_engine(settings).dispose()
+    admin = sa.create_engine(make_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        database = make_url(settings.database_url or "").database
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+async def measure(
+    sizes: list[int], share: float, workdir: Path, server: str | None
+) -> list[list[str]]:
     """One row per store size and case: nothing new, then `share` of the trials with news.
     Times are medians of three."""
     from prefect import get_client
@@ -183,7 +218,7 @@ async def measure(sizes: list[int], share: float, workdir: Path) -> list[list[st
     rows = []
     for size in sizes:
         for given in (0, max(1, round(size * share))):
-            settings = Settings(database_url=f"sqlite:///{workdir / f'{size}-{given}.db'}")
+            settings = new_store(server, workdir, f"{size}-{given}")
             seed(settings, size, given)
             decisions = [decide(settings) for _ in range(3)]
             seconds, active, found, before, asks = decisions[0]
@@ -196,6 +231,7 @@ async def measure(sizes: list[int], share: float, workdir: Path) -> list[list[st
                 + [f"{statistics.median(r[0] for r in rounds):.2f}", f"{found}", f"{before:,}"]
                 + [f"{runs}", f"{asks}", f"{peak_mib(settings):.1f}"]
             )
+            drop_store(server, settings)
     return rows
 
 
@@ -204,6 +240,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("trials", type=int, help="trials waiting on their vendor (N)")
     parser.add_argument("--news-share", type=float, default=0.01, help="share with news")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="a PostgreSQL server's URL (any database on it): each store is a new database "
+        "there, dropped afterwards; default: SQLite files",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="trials-monitor-"))
     os.environ["TRIALS_DATA_DIR"] = str(workdir)
@@ -211,8 +253,12 @@ def main() -> None:
 
     prepare_prefect(quiet_console=True)
     sizes = [max(1, args.trials // 10), args.trials]
-    rows = asyncio.run(measure(sizes, args.news_share, workdir))
-    table = Table(title=f"monitor round, SQLite, N/10 and N = {args.trials:,} waiting trials")
+    rows = asyncio.run(measure(sizes, args.news_share, workdir, args.store))
+    store = "SQLite" if args.store is None else "PostgreSQL"
+    api = os.environ.get("PREFECT_API_URL") or "Prefect's temporary API"
+    table = Table(
+        title=f"monitor round, store on {store}, {api}, N/10 and N = {args.trials:,} waiting trials"
+    )
     columns: tuple[str, ...] = ("N", "with news", "decision s", "round s", "news found")
     columns += ("old: runs", "runs started", "vendor requests", "peak MiB")
     for column in columns:

@@ -1,12 +1,13 @@
 """`trials decide`: answer a trial's open gate from the command line.
 
 The gates are the budget approval at onboarding (approve or reject), the budget cap
-while piloting (raise-cap with --cap, rescope or exit) and the evaluation (expand,
-extend or exit).
+while piloting (raise-cap with --cap, rescope or exit), the evaluation (expand,
+extend or exit), and a bake-off's selection (select VENDOR, or select none).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,20 +30,32 @@ START_SERVER = (
 
 def decide(
     trial: Annotated[
-        str, typer.Argument(help="The trial id.", metavar="TRIAL", show_default=False)
+        str,
+        typer.Argument(
+            help="The trial id; with select, the bake-off id.", metavar="TRIAL", show_default=False
+        ),
     ],
     choice: Annotated[
         str,
         typer.Argument(
             help="At onboarding's budget approval: approve or reject. At the budget cap: "
-            "raise-cap (with --cap), rescope or exit. At evaluation: expand, extend or exit.",
-            metavar="approve|reject|raise-cap|rescope|expand|extend|exit",
+            "raise-cap (with --cap), rescope or exit. At evaluation: expand, extend or exit. "
+            "At a bake-off's selection: select VENDOR (or none).",
+            metavar="approve|reject|raise-cap|rescope|expand|extend|exit|select",
             show_default=False,
         ),
     ],
+    vendor: Annotated[
+        str | None,
+        typer.Argument(
+            help="With select: the vendor of the bake-off to expand, or none.",
+            metavar="VENDOR",
+            show_default=False,
+        ),
+    ] = None,
     reason: Annotated[
         str, typer.Option(help="Why; recorded with the decision.", show_default=False)
-    ],
+    ] = "",
     by: Annotated[
         str | None,
         typer.Option(
@@ -58,7 +71,8 @@ def decide(
         ),
     ] = None,
 ) -> None:
-    """Decide at the trial's open gate: resume the run waiting there, or record it for the next."""
+    """Decide at a trial's open gate, or select at a bake-off's: resume the run waiting there, or
+    record it for the next."""
     from decimal import Decimal
 
     from models.cap import CapRequest
@@ -70,6 +84,9 @@ def decide(
         raise TrialsError("The reason is empty: say why with --reason TEXT; it is recorded.")
     if not decided_by:
         raise TrialsError("--by is empty: say who decides; it is recorded.")
+    if choice == "select" or vendor is not None:
+        _select(trial, choice, vendor, reason, decided_by)
+        return
     gate = _open_gate(trial, choice, cap)
     answer: dict[str, object] = {
         "choice": choice,
@@ -91,9 +108,89 @@ def decide(
     _record_for_next_run(gate, choice, reason, decided_by)
     typer.echo(
         f"No {gate.flow} run is waiting for {trial}; '{choice}' by {decided_by} is recorded at "
-        f"{gate.gate}, and the next {gate.flow} run applies it: `trials start {trial}` with a "
-        f"Prefect server, `trials run {trial}` without, or else the monitor's next round."
+        f"{gate.gate}, and the next {gate.flow} run applies it. {carried_on(gate, choice)}"
     )
+
+
+def _select(bakeoff: str, choice: str, vendor: str | None, reason: str, decided_by: str) -> None:
+    """Select at the bake-off's gate: resume its waiting run, or record it for the next."""
+    from models.selection import NONE, SELECT
+    from models.tables import utcnow
+    from store.bakeoffs import open_selection, record_selection
+    from store.db import read_session, write_session
+
+    if choice != SELECT or vendor is None:
+        raise TrialsError(
+            f"A bake-off's selection is `trials decide {bakeoff} select VENDOR --reason TEXT` "
+            "(or select none, to exit every vendor)."
+        )
+    with read_session(get_settings()) as session:
+        selection = open_selection(session=session, bakeoff=bakeoff, today=utcnow().date())
+    selection.check_answer(vendor)
+    run = _paused_run(["bakeoff"], [f"bakeoff-{bakeoff}"], selection.gate)
+    answer = {"vendor": vendor, "reason": reason, "decided_by": decided_by}
+    if run is not None and resume(run, answer):
+        typer.echo(
+            f"Resumed {run.name}: it records '{vendor}' selected by {decided_by} at "
+            f"{selection.gate}, expands it and exits the other vendors."
+        )
+        return
+    with write_session(get_settings()) as session:
+        record_selection(
+            session=session,
+            selection=selection,
+            vendor=vendor,
+            reason=reason,
+            decided_by=decided_by,
+        )
+    typer.echo(
+        f"No bakeoff run is waiting for {bakeoff}; '{vendor}' selected by {decided_by} is "
+        f"recorded at {selection.gate}, and the next `trials bakeoff {bakeoff}` run expands "
+        "it and exits the other vendors."
+    )
+    if told(selection.outcome(NONE), selection.gate, vendor):
+        typer.echo("Told the Prefect server: its carry-on deployment starts that run.")
+
+
+def carried_on(gate: OpenGate, choice: str) -> str:
+    """Tell the Prefect server that a decision waits to be applied; how the trial goes on."""
+    if told([gate.slug], gate.gate, choice):
+        return (
+            "Told the Prefect server: its carry-on deployment starts that run within "
+            f"seconds (`trials status` shows it); `trials start {gate.slug}` does it now."
+        )
+    return (
+        f"`trials start {gate.slug}` with a Prefect server, `trials run {gate.slug}` "
+        "without, or else the monitor's next round."
+    )
+
+
+def told(slugs: Iterable[str], gate: str, choice: str) -> bool:
+    """Emit `trials.decision.recorded` about each trial, when the Prefect server
+    (PREFECT_API_URL) has the carry-on deployment its trigger starts; whether it was."""
+    import httpx
+
+    prepare_prefect(quiet_console=True)
+    from prefect.settings import PREFECT_API_URL
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from tasks.deployments import CARRY_ON_DEPLOYMENT, has_deployment
+    from tasks.reporting import announce_decision
+
+    if not PREFECT_API_URL.value():
+        return False
+
+    async def tell() -> bool:
+        if not await has_deployment(CARRY_ON_DEPLOYMENT):
+            return False
+        for slug in slugs:
+            await announce_decision(slug, gate, choice)
+        return True
+
+    try:  # in a thread of its own: the command may be called where a loop runs (tests)
+        return bool(run_coro_as_sync(tell(), force_new_thread=True))
+    except httpx.HTTPError:  # recorded all the same: the monitor's next round applies it
+        return False
 
 
 def _record_for_next_run(gate: OpenGate, choice: str, reason: str, decided_by: str) -> None:
@@ -118,7 +215,9 @@ def _record_for_next_run(gate: OpenGate, choice: str, reason: str, decided_by: s
 
 def _open_gate(slug: str, choice: str, cap: str | None) -> OpenGate:
     """The gate the trial waits at, with `choice` checked against it; refused if none waits."""
+    from models.gate_kinds import EVALUATION
     from models.phases import Phase
+    from store.bakeoffs import refuse_outside_selection
     from store.db import read_session
     from store.gates import open_gate
     from store.trials import get_trial
@@ -134,6 +233,9 @@ def _open_gate(slug: str, choice: str, cap: str | None) -> OpenGate:
             f"`trials show {slug}` shows where it stands."
         )
     gate.basis.check_answer(choice, cap)  # each kind's own rule (models.gate_kinds)
+    if gate.kind is EVALUATION:
+        with read_session(get_settings()) as session:
+            refuse_outside_selection(session=session, slug=slug)
     _refuse_if_decided(gate)
     return gate
 
@@ -153,7 +255,15 @@ def _refuse_if_decided(gate: OpenGate) -> None:
 
 
 def paused_run(gate: OpenGate) -> FlowRun | None:
-    """The trial's run that is paused at this gate and may still resume."""
+    """The trial's run that is paused at this gate and may still resume: the phase's run
+    pauses at its gate; a trial run under a deployment suspends there instead."""
+    return _paused_run(
+        [gate.flow, "trial"], [f"{gate.flow}-{gate.slug}", f"trial-{gate.slug}"], gate.gate
+    )
+
+
+def _paused_run(flows: list[str], names: list[str], gate: str) -> FlowRun | None:
+    """The run of one of these flows and names that is paused at `gate` and may resume."""
     import httpx
 
     prepare_prefect(quiet_console=True)
@@ -174,15 +284,9 @@ def paused_run(gate: OpenGate) -> FlowRun | None:
     try:
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(
-                flow_filter=filters.FlowFilter(
-                    name=filters.FlowFilterName(any_=[gate.flow, "trial"])
-                ),
+                flow_filter=filters.FlowFilter(name=filters.FlowFilterName(any_=flows)),
                 flow_run_filter=filters.FlowRunFilter(
-                    # the phase's run pauses at its gate; a trial run under a deployment
-                    # suspends there instead
-                    name=filters.FlowRunFilterName(
-                        any_=[f"{gate.flow}-{gate.slug}", f"trial-{gate.slug}"]
-                    ),
+                    name=filters.FlowRunFilterName(any_=names),
                     state=filters.FlowRunFilterState(
                         type=filters.FlowRunFilterStateType(any_=[StateType.PAUSED])
                     ),
@@ -197,11 +301,7 @@ def paused_run(gate: OpenGate) -> FlowRun | None:
     for run in runs:
         details = run.state.state_details if run.state else None
         timeout = details.pause_timeout if details else None
-        if (
-            details
-            and details.pause_key == pause_key(gate.gate)
-            and (timeout is None or timeout > now)
-        ):
+        if details and details.pause_key == pause_key(gate) and (timeout is None or timeout > now):
             return run
     return None
 

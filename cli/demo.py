@@ -34,20 +34,41 @@ def demo(
     seconds_per_day: Annotated[
         float, typer.Option(help="Real seconds per simulated day; smaller runs faster.")
     ] = 0.02,
+    bakeoff: Annotated[
+        bool,
+        typer.Option(
+            "--bakeoff",
+            help="Run the three vendors in one bake-off on a shared ladder: one is "
+            "selected and expands, the others exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run a reliable, a poor and an overrunning simulated vendor through their trials."""
-    if not EXAMPLE.exists():
-        raise TrialsError(
-            f"The demo needs the example plans of a clone of the repository "
-            f"({EXAMPLE.parent.name}/ beside the code); run it from a clone."
-        )
+    from cli.demo_bakeoff import EXAMPLE as BAKEOFF_EXAMPLE
+    from cli.demo_bakeoff import bakeoff_steps, run_bakeoff
+
+    for example in (EXAMPLE, BAKEOFF_EXAMPLE):
+        if not example.exists():
+            raise TrialsError(
+                f"The demo needs the example plans of a clone of the repository "
+                f"({EXAMPLE.parent.name}/ beside the code); run it from a clone."
+            )
     prepare_prefect(quiet_console=True)
     started = time.perf_counter()
-    outcomes = asyncio.run(_run(seconds_per_day))
+    if bakeoff:
+        outcomes = asyncio.run(run_bakeoff(seconds_per_day, TOKEN_VARIABLE))
+    else:
+        outcomes = asyncio.run(_run(seconds_per_day))
     _print(outcomes, time.perf_counter() - started)
+    if bakeoff:
+        typer.echo("\n".join(bakeoff_steps(outcomes)))
 
 
 async def _run(seconds_per_day: float) -> list[TrialOutcome]:
+    # Prefect's temporary server comes up in a thread from now on, while the flows are
+    # imported and the simulators and the trials made ready (a task made with to_thread
+    # would only start at the first await, after all of that).
+    server = asyncio.get_running_loop().run_in_executor(None, start_ephemeral_server)
     from flows.trial import trial
     from simulator.app import create_app
     from simulator.config import ProfileName, SimulatorConfig
@@ -56,8 +77,6 @@ async def _run(seconds_per_day: float) -> list[TrialOutcome]:
     from store.migrate import ensure_schema
     from store.outcomes import trial_outcome
 
-    # Prefect's temporary server comes up while the simulators and the trials are made ready.
-    server = asyncio.create_task(asyncio.to_thread(start_ephemeral_server))
     settings = get_settings()
     ensure_schema(settings)
     # The simulated vendors accept this token; the plans name the variable that holds it.

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import (
+    bakeoff,
     db,
     decide,
     demo,
@@ -75,6 +76,7 @@ app.command()(vendor_check.check_vendor)
 app.command()(webhooks.webhooks)
 app.command()(simulator.simulator)
 app.command()(run.run)
+app.command()(bakeoff.bakeoff)
 app.command()(demo.demo)
 app.command()(decide.decide)
 app.command()(review.review)

@@ -22,18 +22,26 @@ def validate(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Check plans for vague expectations, poor budgets and missing exits; exit 1 if any fail."""
+    """Check plans and bake-offs for vague expectations, poor budgets, missing exits and unfair
+    comparisons; exit 1 if any fail."""
+    from cli.bakeoff_views import bakeoff_json, print_bakeoff
     from cli.plan_views import print_report, report_json
     from cli.render import console
-    from planfile import load_plan
+    from planfile.bakeoff import BakeoffReport, load_any
 
     policy = get_settings().policy
-    reports = [load_plan(plan, policy) for plan in plans]
+    reports = [load_any(plan, policy) for plan in plans]
     if as_json:
-        typer.echo(json.dumps([report_json(r) for r in reports], indent=2))
+        shown = [
+            bakeoff_json(r) if isinstance(r, BakeoffReport) else report_json(r) for r in reports
+        ]
+        typer.echo(json.dumps(shown, indent=2))
     else:
         for report in reports:
-            print_report(console(), report)
+            if isinstance(report, BakeoffReport):
+                print_bakeoff(console(), report)
+            else:
+                print_report(console(), report)
     if not all(r.ok for r in reports):
         raise typer.Exit(code=1)
 

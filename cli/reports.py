@@ -66,23 +66,52 @@ def budget(trial: TrialArg, out: OutOption = None, as_json: JsonFlag = False) ->
     typer.echo(f"Burn chart: {chart}")
 
 
-def report(trial: TrialArg, out: OutOption = None) -> None:
+def report(
+    trial: Annotated[
+        str,
+        typer.Argument(
+            help="The id of a stored trial, or of a bake-off.",
+            metavar="TRIAL_OR_BAKEOFF",
+            show_default=False,
+        ),
+    ],
+    out: OutOption = None,
+) -> None:
     """Write TRIAL's report as one self-contained HTML page and as Markdown, with its chart.
 
     The plan in brief, the ladder's timeline, the scorecard and the override index, the
     budget with its burn chart, the directives, the decisions with their reasons, and the
-    exit's readiness (the latest `trials exit-check`) or, once exiting, its result.
+    exit's readiness (the latest `trials exit-check`) or, once exiting, its result. For a
+    bake-off: every vendor side by side, with a chart of the score per expectation per
+    vendor and one of every vendor's burn.
     """
     from reports.gather import gather
     from reports.render import render, write
+    from store.bakeoffs import is_bakeoff
     from store.db import read_session
 
     with read_session(get_settings()) as session:
+        if is_bakeoff(session=session, name=trial):
+            return _bakeoff_report(trial, out)
         gathered = gather(session=session, slug=trial)
     folder = out or _reports_folder()
     with _writable(folder):
         paths = write(render(gathered), folder, trial)
     for kind, path in zip(("HTML", "Markdown", "Burn chart"), paths, strict=True):
+        typer.echo(f"{kind}: {path}")
+
+
+def _bakeoff_report(bakeoff: str, out: Path | None) -> None:
+    """Write the bake-off's side-by-side report: HTML, Markdown and its two charts."""
+    from reports.bakeoff import gather_bakeoff, render_bakeoff, write_bakeoff
+    from store.db import read_session
+
+    with read_session(get_settings()) as session:
+        gathered = gather_bakeoff(session=session, bakeoff=bakeoff)
+    folder = out or _reports_folder()
+    with _writable(folder):
+        paths = write_bakeoff(render_bakeoff(gathered), folder, bakeoff)
+    for kind, path in zip(("HTML", "Markdown", "Score chart", "Burn chart"), paths, strict=True):
         typer.echo(f"{kind}: {path}")
 
 

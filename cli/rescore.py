@@ -10,6 +10,7 @@ import typer
 from config import get_settings
 
 if TYPE_CHECKING:
+    from models.bakeoff_rescore import BakeoffRescore
     from models.rescore import Rescore
 
 
@@ -17,9 +18,9 @@ def rescore(
     trial: Annotated[
         str,
         typer.Argument(
-            help="The id of a stored trial (a bake-off is not rescored as one: rescore each "
-            "of its trials).",
-            metavar="TRIAL",
+            help="The id of a stored trial, or of a bake-off: every vendor on its shared "
+            "ladder, and the vendor advised.",
+            metavar="TRIAL_OR_BAKEOFF",
             show_default=False,
         ),
     ],
@@ -46,12 +47,16 @@ def rescore(
 
     Recomputes the current engagement's scorecard and recommendation from the stored
     measurements, says what changed the outcome, and, for each expectation, the weight
-    (0 to 10) at which the recommendation would flip. It never changes the record.
+    (0 to 10) at which the recommendation would flip. For a bake-off, every vendor's
+    shared ladder as it stood at the selection, the vendor advised, and the weight at
+    which another would be. It never changes the record.
     """
     from datetime import date
 
+    from models.bakeoff_rescore import rescore_bakeoff
     from models.rescore import WhatIf, parse_share, parse_weights
     from models.rescore import rescore as recompute
+    from store.bakeoffs import is_bakeoff, rescore_entrants
     from store.db import read_session
     from store.rescore import rescore_inputs
 
@@ -61,6 +66,16 @@ def rescore(
         exit_below=parse_share(exit_below, "--exit-below"),
     )
     with read_session(get_settings()) as session:
+        if is_bakeoff(session=session, name=trial):
+            row, entrants = rescore_entrants(session=session, bakeoff=trial, today=date.today())
+            chosen = rescore_bakeoff(
+                row.slug, row.currency, entrants, change, date.today(), row.selected
+            )
+            if as_json:
+                typer.echo(chosen.model_dump_json(indent=2))
+            else:
+                _print_bakeoff(chosen)
+            return
         facts, decided = rescore_inputs(session=session, slug=trial)
     result = recompute(facts, change, date.today(), decided)
     if as_json:
@@ -106,6 +121,43 @@ def _print(result: Rescore) -> None:
     for said in result.changes:
         out.print(f"  - {said}")
     recorded = result.decided or "no decision yet at this engagement's evaluation"
+    out.print(f"On record, unchanged: {recorded}. A what-if records nothing.")
+
+
+def _print_bakeoff(result: BakeoffRescore) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from cli.render import console
+
+    out = console()
+    vendors = Table(
+        title=f"bake-off {result.bakeoff}: the shared ladder, what if",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for column in ("vendor", "score", "what-if", "its advice", "what-if "):
+        vendors.add_column(column, no_wrap=True)
+    for s in result.standings:
+        vendors.add_row(
+            s.vendor,
+            _pct(s.old_score),
+            _pct(s.new_score),
+            s.old_choice or "not evaluated",
+            s.new_choice or "not evaluated",
+        )
+    out.print(vendors)
+    for name, advice in (
+        ("Advised as stored", result.old),
+        ("Advised under the what-if", result.new),
+    ):
+        out.print(f"{name}: {advice.vendor or 'none'}. " + "; ".join(advice.reasons))
+    out.print("Where the advice would change (weight 0-10):")
+    for line in result.sensitivity:
+        out.print(f"  - {line.id} (weight {_num(line.weight)}): {line.line}")
+    recorded = result.selected or "no selection yet"
     out.print(f"On record, unchanged: {recorded}. A what-if records nothing.")
 
 

@@ -113,7 +113,7 @@ def review(
 def _let_the_run_go_on(gate: OpenGate, request: AcceptanceRequest, reviewer: str) -> None:
     """Resume the run paused at the acceptance gate with the reviews (JSON numbers, as its
     form asks; the run records none again); else say how the trial goes on."""
-    from cli.decide import paused_run, resume
+    from cli.decide import carried_on, paused_run, resume
     from flows.acceptance import field_name
 
     run = paused_run(gate)
@@ -143,7 +143,5 @@ def _let_the_run_go_on(gate: OpenGate, request: AcceptanceRequest, reviewer: str
             applied_by=gate.flow,
         )
     typer.echo(
-        f"No run waits at {gate.gate}; the next run accepts the rung: `trials start "
-        f"{gate.slug}` with a Prefect server, `trials run {gate.slug}` without, or else the "
-        "monitor's next round."
+        f"No run waits at {gate.gate}; the next run accepts the rung. {carried_on(gate, ACCEPT)}"
     )

@@ -100,7 +100,8 @@ def worker(
 def deploy() -> None:
     """Register prefect.yaml's deployments and schedules on the Prefect server.
 
-    They are the trial, each phase, the hourly monitor and the weekly status report. An
+    They are the trial, each phase, the hourly monitor, the carry-on that a vendor's
+    webhook starts at once (its trigger an automation), and the weekly status report. An
     automation marks a run Crashed once it misses three heartbeats: its worker died. Others
     tell the people the settings and the open trials' plans name (notify:) when a trial
     needs them, is escalated, crosses a budget threshold or fails.
@@ -147,13 +148,25 @@ def start(
     A second start while a run of the trial is under way makes no second run.
     """
     from models.phases import TERMINAL, Phase
+    from store.bakeoffs import bakeoff_of, get_bakeoff
     from store.db import read_session
     from store.trials import get_trial
 
     with read_session(get_settings()) as session:
         phase = Phase(get_trial(session=session, slug=trial).phase)
+        bakeoff = bakeoff_of(session=session, slug=trial)
+        selecting = (
+            bakeoff is not None and not get_bakeoff(session=session, bakeoff=bakeoff).selected
+        )
     if phase in TERMINAL:
         raise TrialsError(f"Trial '{trial}' is {phase}: there is nothing left to run.")
+    if auto and selecting:
+        raise TrialsError(
+            f"Trial '{trial}' is a vendor of bake-off '{bakeoff}', whose run carries every "
+            "vendor: --auto would take the advice at every vendor's gates and at the "
+            f"selection. Start it without --auto (`trials start {trial}`), or run the whole "
+            f"bake-off on the advice with `trials bakeoff {bakeoff} --auto`."
+        )
     prepare_prefect()
     asyncio.run(_require_server())
     from prefect.settings import PREFECT_UI_URL

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import os
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -21,7 +23,10 @@ from models.notify import Notify
 class Settings(BaseSettings):
     """Engine settings; every field can be set as TRIALS_<NAME> or in a .env file."""
 
-    model_config = SettingsConfigDict(env_prefix="TRIALS_", env_file=".env", extra="ignore")
+    # Frozen: get_settings hands the same instance to every caller.
+    model_config = SettingsConfigDict(
+        env_prefix="TRIALS_", env_file=".env", extra="ignore", frozen=True
+    )
 
     data_dir: Path = Field(default_factory=lambda: user_data_path("vendor-trials"))
     database_url: str | None = Field(
@@ -118,7 +123,30 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Settings read now from the environment (tests change it between calls)."""
+    """Settings as the environment and the working directory's `.env` file give them now.
+
+    Reading them walks every field through pydantic-settings (about 5 ms); a trial opens a
+    store session at each step, so the result is kept while the environment, the working
+    directory and its `.env` file stay as they were (tests change them between calls).
+
+    Raises TrialsError naming each invalid TRIALS_ variable.
+    """
+    return _settings(_inputs())
+
+
+def _inputs() -> tuple[str, bytes | None, tuple[tuple[str, str], ...]]:
+    """What Settings() reads: the working directory, its .env file, the environment (all
+    of it: the defaults read HOME, XDG_DATA_HOME and the login name too)."""
+    try:
+        with open(".env", "rb") as env_file:
+            dotenv: bytes | None = env_file.read()
+    except OSError:
+        dotenv = None
+    return os.getcwd(), dotenv, tuple(sorted(os.environ.items()))
+
+
+@lru_cache(maxsize=8)
+def _settings(inputs: tuple[str, bytes | None, tuple[tuple[str, str], ...]]) -> Settings:
     try:
         return Settings()
     except ValidationError as exc:

@@ -13,6 +13,7 @@ MODULE ARGS...` watches the pipe, then runs MODULE (uvicorn) as `python -m` woul
 from __future__ import annotations
 
 import os
+import random
 import runpy
 import signal
 import subprocess
@@ -46,7 +47,7 @@ class OwnedServer(SubprocessASGIServer):
             return subprocess.Popen(
                 args=[sys.executable, "-m", __name__, str(read), "uvicorn"]
                 + ["--app-dir", str(prefect.__module_path__.parent)]
-                + ["--factory", "prefect.server.api.server:create_app"]
+                + ["--factory", f"{__name__}:create_app"]
                 + ["--host", "127.0.0.1", "--port", str(self.port)]
                 + ["--log-level", "error", "--lifespan", "on"],
                 env={
@@ -70,6 +71,51 @@ class OwnedServer(SubprocessASGIServer):
         if self._lifeline is not None:
             os.close(self._lifeline)
             self._lifeline = None
+
+
+def create_app() -> Any:
+    """Prefect's server app, its busy answers saying when to try again.
+
+    The temporary server keeps its state in SQLite, where two writers at once make one fail
+    at once ("database is locked"); Prefect answers 503 without a Retry-After, and its
+    client then waits 2, 4, 8 s. A write holds the lock for milliseconds, so here a 503
+    says to retry soon (Prefect's client honours Retry-After): `RetrySoon` has the rule.
+    """
+    from prefect.server.api.server import create_app as prefect_app
+
+    return RetrySoon(prefect_app())
+
+
+class RetrySoon:
+    """ASGI middleware: a 503 answer gains a Retry-After (seconds) of a random 0.1 to 0.5 s
+    times one more than the 503s of the last second. A lone collision is retried at once;
+    a burst of them spreads its retries out, so the client's five tries are not spent in a
+    moment while the server is busy."""
+
+    WINDOW = 1.0  # seconds of recent 503s that lengthen the next one's Retry-After
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.busy: list[float] = []  # monotonic times of recent 503s
+
+    def retry_after(self) -> float:
+        """Seconds the client should wait before trying again, given the recent 503s."""
+        now = time.monotonic()
+        self.busy = [t for t in self.busy if now - t < self.WINDOW] + [now]
+        return random.uniform(0.1, 0.5) * len(self.busy)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_retry_after(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 503:
+                delay = f"{self.retry_after():.2f}".encode()
+                message = {**message, "headers": [*message["headers"], (b"retry-after", delay)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_retry_after)
 
 
 def own_temporary_server() -> SubprocessASGIServer:

@@ -35,8 +35,13 @@ async def evaluation(slug: str, decisions: str = "ask", decision_timeout: int = 
     (take the recommendation, unless it is left to a person: `Evaluation.for_a_person`) or
     "defer" (end the run at the gate; `trials decide` records the decision for the next run).
     """
-    check_mode(decisions)
     await label_run(await load_trial(slug), Phase.EVALUATING)
+    return await evaluate(slug, decisions, decision_timeout)
+
+
+async def evaluate(slug: str, decisions: str, decision_timeout: int) -> str | None:
+    """The evaluation's steps in the run that calls them: its own, or the trial's run."""
+    check_mode(decisions)
     result = await assess(slug)
     await publish_scorecard(result)
     await publish_budget(result)

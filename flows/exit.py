@@ -14,14 +14,12 @@ from adapters.contract import AccessGrant, DataExport, ExportRequest, ExportStat
 from adapters.errors import VendorError
 from models.context import TrialContext
 from models.exit_rules import (
-    DATA_EXPORT,
     KT_DOCUMENT,
     ExitReport,
     ExitStepError,
     ExitStopped,
     StepLine,
     StepStatus,
-    archive_name,
     check_exit_phase,
     failed_detail,
     kt_settled,
@@ -34,10 +32,8 @@ from models.phases import Phase
 from models.plan import ExitStepKind
 from tasks.exit import (
     announce_step,
-    archive_file,
-    download_export,
-    download_kt_document,
-    invoices,
+    archive_export,
+    archive_kt_document,
     kt_documents,
     load_archived,
     load_exit_report,
@@ -48,11 +44,10 @@ from tasks.exit import (
     recorded_ref,
     request_export,
     revoke_grant,
-    timesheets,
 )
 from tasks.reporting import label_run
 from tasks.trial_state import load_trial, move_phase, record_grants, save_intent, save_outcome
-from tasks.vendor import list_grants
+from tasks.vendor import list_grants, read_costs
 
 KT_ROUNDS = 4  # rounds of download and relisting before the listing must have settled
 REVOKE_ROUNDS = 3  # revoke requests per grant before a person has to step in
@@ -63,8 +58,13 @@ Step = Callable[[TrialContext, StepLine, float], Awaitable[str]]
 @flow(name="exit", flow_run_name="exit-{slug}")
 async def exit_trial(slug: str, max_wait_seconds: float = 120) -> ExitReport:
     """Run the exit plan's steps in order, each verified, then close the trial and report."""
+    await label_run(await load_trial(slug), Phase.EXITING)
+    return await run_exit(slug, max_wait_seconds)
+
+
+async def run_exit(slug: str, max_wait_seconds: float = 120) -> ExitReport:
+    """The exit's steps in the run that calls them: its own, or the trial's run."""
     trial = await load_trial(slug)
-    await label_run(trial, Phase.EXITING)
     check_exit_phase(slug, trial.phase)
     if trial.phase is Phase.CLOSED:
         return await load_exit_report(slug)  # exited before: the database says so
@@ -100,16 +100,9 @@ async def knowledge_transfer(trial: TrialContext, step: StepLine, _: float) -> s
     archived = await load_archived(trial.trial_id, KT_DOCUMENT)
     for _round in range(KT_ROUNDS):
         missing = not_archived(listed, archived)
-        contents = await asyncio.gather(
-            *(download_kt_document(trial.vendor, document) for document in missing)
+        archived += await asyncio.gather(
+            *(archive_kt_document(trial.trial_id, trial.slug, trial.vendor, d) for d in missing)
         )
-        for document, content in zip(missing, contents, strict=True):
-            name = archive_name(document.id, document.title)
-            archived.append(
-                await archive_file(
-                    trial.trial_id, trial.slug, KT_DOCUMENT, document.id, name, content
-                )
-            )
         relisted = await kt_documents(trial.vendor, trial.slug)
         if kt_settled(listed, relisted, archived):
             return f"{len(relisted)} documents archived; the vendor listed the same ones twice"
@@ -139,9 +132,7 @@ async def data_return(trial: TrialContext, step: StepLine, max_wait_seconds: flo
             if export.status is ExportStatus.PENDING
             else f"ask the vendor to prepare export {export.id} again",
         )
-    content = await download_export(trial.vendor, export)
-    name = archive_name(export.id, suffix=".zip")
-    file = await archive_file(trial.trial_id, trial.slug, DATA_EXPORT, export.id, name, content)
+    file = await archive_export(trial.trial_id, trial.slug, trial.vendor, export)
     return f"export {export.id} archived as {file.name}: {file.size:,} bytes, sha256 {file.sha256}"
 
 
@@ -157,8 +148,7 @@ async def _requested_export(trial: TrialContext, key: str, request: ExportReques
 
 async def access_revocation(trial: TrialContext, step: StepLine, _: float) -> str:
     """Revoke every grant the vendor holds; each is done once read back as revoked."""
-    grants = await list_grants(trial.vendor, trial.slug)
-    await record_grants(trial, grants)
+    grants = await record_grants(trial)
     pending = await _confirm_revoked(trial, await _open_grant_steps(trial), grants, requests=0)
     for requests in range(1, REVOKE_ROUNDS + 1):
         if not pending:
@@ -236,8 +226,7 @@ async def _unrevoked(steps: list[StepLine], grants: list[AccessGrant]) -> ExitSt
 
 async def final_invoice(trial: TrialContext, step: StepLine, _: float) -> str:
     """Reconcile what was invoiced against the timesheets, the ladder estimate and the budget."""
-    billed = await invoices(trial.vendor, trial.slug)
-    booked = await timesheets(trial.vendor, trial.slug)
+    booked, billed = await read_costs(trial.vendor, trial.slug)
     return reconcile(trial.plan, trial.engagement, billed, booked).explanation
 
 

@@ -15,8 +15,13 @@ from tasks.trial_state import load_trial, move_phase
 @flow(name="expansion", flow_run_name="expansion-{slug}")
 async def expansion(slug: str) -> None:
     """Open the plan's expansion as the next engagement; the exit plan carries forward."""
+    await label_run(await load_trial(slug), Phase.EXPANDING)
+    await expand(slug)
+
+
+async def expand(slug: str) -> None:
+    """The expansion's steps in the run that calls them: its own, or the trial's run."""
     trial = await load_trial(slug)
-    await label_run(trial, Phase.EXPANDING)
     if trial.phase is Phase.PILOTING and trial.engagement > 1:
         return  # opened before: the database says so
     require_phase(

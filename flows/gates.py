@@ -19,7 +19,7 @@ from models.gate_kinds import kind_of
 from models.monitor import asked_note
 from models.notify import GateNotice
 from tasks.reporting import announce_gate, form_url
-from tasks.trial_state import set_waiting
+from tasks.trial_state import gate_announced, mark_gate_announced, set_waiting
 
 # How a run waits for the answer: it pauses (its process waits), it suspends (its process
 # ends, and the server reschedules the run once answered: deployment runs only), or it
@@ -74,13 +74,18 @@ async def ask(
     """Wait for a person's answer, the form prefilled; None if none came (in time).
 
     The trial shows as waiting for the decision meanwhile, so `trials show` and the
-    monitor see it, and the gate's opening is announced once, when the trial starts
-    waiting there, for the plan's people to be told. A suspended run ends its process
+    monitor see it, and the gate's opening is announced once, for the plan's people to be
+    told: sent (`tasks.reporting.send_event`, which raises if the server does not take it),
+    recorded as sent in the audit log, and only then the trial shown waiting, so a run
+    killed on the way leaves a trial the monitor carries on, and its rerun sends what was
+    not recorded (with the same event id). A suspended run ends its process
     here, and the run starts again from the top once answered; then this call returns the
     answer, as the gate's key has fired.
     """
     rationale = str(prefilled.get("reason", ""))
-    if await set_waiting(slug, waiting_for, asked_note(gate, advice, rationale)):
+    # Told first, then waiting: a run killed in between leaves the trial to be carried on
+    # (the monitor starts it again), never waiting at a gate nobody was told of.
+    if not await gate_announced(slug, gate):
         notice = GateNotice(
             slug=slug,
             gate=gate,
@@ -90,7 +95,9 @@ async def ask(
             form_url=await form_url(this_run=how != NO_WAIT),
             answer=kind_of(gate).how_to_answer(slug),
         )
-        announce_gate(notice)
+        await announce_gate(notice)
+        await mark_gate_announced(slug, gate)
+    await set_waiting(slug, waiting_for, asked_note(gate, advice, rationale))
     if how == NO_WAIT:
         return None
     question = form.with_initial_data(description=briefing, **prefilled)

@@ -23,13 +23,14 @@ from models.evaluation import check_mode
 from models.gate_kinds import POLICY
 from models.gates import missed_reasons
 from models.money import money
+from models.notify import BUDGET_THRESHOLD
 from models.phases import Phase
 from models.scoring import scorecard
 from models.ticket_readings import uses_tickets
 from tasks.budget import apply_cap_decision_at, mark_announced, record_crossings
 from tasks.deliverables import measure_deliverables, record_deliverables
 from tasks.ladder import (
-    archive_deliverable,
+    archive_deliverables,
     mark_rung,
     read_gate_inputs,
     record_delivery,
@@ -37,7 +38,7 @@ from tasks.ladder import (
     rungs_to_climb,
     stop_ladder,
 )
-from tasks.reporting import announce, label_run, show_progress, start_progress
+from tasks.reporting import announce, label_run, send_event, show_progress, start_progress
 from tasks.reviews import read_acceptance
 from tasks.tickets import record_tickets
 from tasks.trial_state import (
@@ -50,10 +51,6 @@ from tasks.trial_state import (
 )
 from tasks.vendor import (
     create_work_item,
-    download_deliverable,
-    list_deliverables,
-    read_costs,
-    read_metrics,
     read_tickets,
     wait_for_delivery,
 )
@@ -106,9 +103,14 @@ async def ladder(
     cost would take the spend over the cap is not started until someone raises the cap,
     rescopes or exits. `decisions` is "ask", "auto" (take the advice: rescope) or "defer".
     """
+    await label_run(await load_trial(slug), Phase.PILOTING)
+    return await climb(slug, wait_seconds, decisions, decision_timeout)
+
+
+async def climb(slug: str, wait_seconds: float, decisions: str, decision_timeout: int) -> str:
+    """The ladder's steps in the run that calls them: its own, or the trial's run."""
     check_mode(decisions)
     trial = await load_trial(slug)
-    await label_run(trial, Phase.PILOTING)
     if trial.phase is not Phase.PILOTING:
         return trial.phase
     rungs = await rungs_to_climb(trial)
@@ -144,12 +146,9 @@ async def ladder(
         if item.status is not WorkStatus.DELIVERED:
             await set_waiting(slug, f"vendor to deliver {rung.rung_key} ({item.status})")
             return WAITING
-        for deliverable in await list_deliverables(trial.vendor, item.id):
-            content = await download_deliverable(trial.vendor, deliverable)
-            await archive_deliverable(trial, rung, deliverable, content)
+        await archive_deliverables(trial, rung, item.id)
         rung = rung.model_copy(update={"vendor_ref": item.id})
-        metrics = await read_metrics(trial.vendor, slug)
-        await record_delivery(trial, rung, item, metrics, await read_costs(trial.vendor, slug))
+        await record_delivery(trial, rung, item)
         outcomes = await measure_deliverables(trial, rung)
         await record_deliverables(trial, rung, outcomes, item.delivered_at)
         if uses_tickets(trial.expectations):
@@ -185,9 +184,9 @@ async def _announce_crossings(trial: TrialContext, spent: Decimal) -> None:
     if not marks:
         return
     alerts = await record_crossings(trial, marks, spent)
-    for alert in alerts:
-        announce(
-            "trials.budget.threshold",
+    for alert in alerts:  # sent, then marked: a kill between sends it again (at least once)
+        await send_event(
+            BUDGET_THRESHOLD,
             trial.slug,
             {
                 "threshold": alert.key,

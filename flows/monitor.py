@@ -10,18 +10,20 @@ from prefect import flow, get_run_logger
 
 from flows.trial import trial
 from models.monitor import News, Watch, escalations, news
+from models.notify import ESCALATION_RAISED
 from models.tables import utcnow
-from tasks.deployments import carry_on
 from tasks.directives import save_directive_answer, unanswered_directives
 from tasks.monitor import (
     mark_escalations_announced,
     polled_changes,
     record_carried_on,
     record_escalations,
+    require_prefect_api,
+    start_for_news,
     unannounced_escalations,
     watch_trials,
 )
-from tasks.reporting import announce
+from tasks.reporting import send_event
 from tasks.vendor import read_directive
 
 ADVANCE_MODES = ("deployment", "here", "none")
@@ -44,7 +46,10 @@ async def monitor(
     "here" (run each trial in this run, never pausing at a gate), or "none" (escalate only).
     A trial waiting for a person's decision is left to them. A vendor that sends no webhooks
     (Redmine) is asked what changed, one request per trial, and its trials with a change
-    are carried on too.
+    are carried on too. Each trial is recorded as carried on right after its start: a
+    Prefect server that stops answering part-way fails the round with a TrialsError naming
+    it (`tasks.monitor.start_for_news`), and the trials not started keep their news for the
+    next round.
     """
     if advance not in ADVANCE_MODES:
         raise ValueError(f"advance={advance!r}: use one of {', '.join(ADVANCE_MODES)}")
@@ -67,24 +72,28 @@ async def monitor(
     )
     if advance == "none" or not found:
         return {"active": len(watches), "escalated": raised, "advanced": 0}
-    for slug in found:
+    for slug in found:  # each recorded once started: a round that stops keeps the rest's news
         if advance == "deployment":
-            await carry_on(slug)
+            await start_for_news(slug)
         else:
             await _carry_here(slug, wait_seconds)
-    await record_carried_on(list(found), now)
+        await record_carried_on([slug], now)
     return {"active": len(watches), "escalated": raised, "advanced": len(found)}
 
 
 async def escalate(watches: list[Watch], now: datetime, silent_after: timedelta) -> int:
-    """Record the new escalations and announce the unannounced ones; how many were new."""
+    """Record the new escalations and announce the unannounced ones, once the Prefect server
+    answers; how many were new."""
     raised = 0
     for watch in watches:
         if found := escalations(watch, now, silent_after):
             raised += await record_escalations(watch.trial_id, found)
     pending = await unannounced_escalations()
+    if pending:  # an event emitted while the server is down is lost, yet marked announced
+        await require_prefect_api(len(pending))
     for _, slug, escalation in pending:
-        announce("trials.escalation.raised", slug, escalation.model_dump(mode="json"))
+        # sent, then marked: a kill between the two sends it again (at least once)
+        await send_event(ESCALATION_RAISED, slug, escalation.model_dump(mode="json"))
     await mark_escalations_announced([row_id for row_id, _, _ in pending])
     return raised
 

@@ -35,7 +35,7 @@ from tasks.trial_state import (
     save_outcome,
     set_waiting,
 )
-from tasks.vendor import acknowledge, check_api, list_grants
+from tasks.vendor import acknowledge, check_api
 
 
 class ApprovalInput(GateInput):
@@ -53,17 +53,22 @@ async def onboarding(slug: str, decisions: str = "ask", decision_timeout: int = 
     person) or "defer" (end the run at the gate; `trials decide` records the decision).
     Returns the approval decided, or None while the trial waits for it.
     """
+    await label_run(await load_trial(slug), Phase.ONBOARDING)
+    return await onboard(slug, decisions, decision_timeout)
+
+
+async def onboard(slug: str, decisions: str, decision_timeout: int) -> str | None:
+    """The onboarding's steps in the run that calls them: its own, or the trial's run,
+    which runs each phase in itself rather than as a flow run of its own."""
     check_mode(decisions)
     trial = await load_trial(slug)
-    await label_run(trial, Phase.ONBOARDING)
     if trial.phase not in (Phase.DRAFT, Phase.ONBOARDING):
         decided = await decision_on_record(trial.trial_id, approval_gate(1))  # onboarded before
         return None if decided is None else decided.choice
     await move_phase(slug, Phase.ONBOARDING, "trial started")
     await ensure_vendor_limit(trial.vendor)
     await check_api(trial.vendor)
-    grants = await list_grants(trial.vendor, slug)
-    await record_grants(trial, grants)
+    grants = await record_grants(trial)
     acknowledged = await acknowledge_expectations(trial, Phase.ONBOARDING)
 
     request = budget_request(slug, trial.trial_id, trial.plan)

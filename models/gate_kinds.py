@@ -18,6 +18,7 @@ from models.cap import WAITING_FOR_CAP, CapChoice
 from models.evaluation import WAITING_FOR_DECISION
 from models.gates import Choice
 from models.phases import Phase
+from models.selection import SELECT, WAITING_FOR_SELECTION
 
 POLICY = "policy"  # who decided, when the engine's advice was taken with no prompt (--auto)
 
@@ -71,7 +72,18 @@ EVALUATION = GateKind(
     choices=tuple(Choice),
     answer="trials decide {slug} expand|extend|exit --reason TEXT",
 )
-KINDS: tuple[GateKind, ...] = (APPROVAL, CAP, ACCEPTANCE, EVALUATION)
+# One gate for a whole bake-off (models.selection): its key and answer name the bake-off,
+# and each vendor's trial waits at evaluation for it.
+SELECTION = GateKind(
+    name="selection",
+    phase=Phase.EVALUATING,
+    flow="bakeoff",
+    waiting_for=WAITING_FOR_SELECTION,
+    choices=(SELECT,),
+    answer="trials decide BAKEOFF select VENDOR|none --reason TEXT "
+    "(BAKEOFF: the bake-off {slug} takes part in)",
+)
+KINDS: tuple[GateKind, ...] = (APPROVAL, CAP, ACCEPTANCE, EVALUATION, SELECTION)
 WAITING_FOR_A_PERSON = frozenset(kind.waiting_for for kind in KINDS)
 
 

@@ -20,6 +20,10 @@ from models.money import money
 from models.phases import TERMINAL, Phase
 
 ASKED = "asked"  # the audit action recording what a person is asked, and the engine's advice
+# Emitted when a person's decision is recorded for the next run: prefect.yaml's carry-on
+# deployment is triggered by it, as by a vendor's webhook, so no one waits for the monitor.
+DECISION_RECORDED = "trials.decision.recorded"
+ANNOUNCED = "announced"  # the audit action recording that a gate's opening was sent: its key
 
 
 def asked_note(gate: str, advice: str | None, rationale: str) -> str:
@@ -94,11 +98,16 @@ class Watch(BaseModel):
     @property
     def can_advance(self) -> bool:
         """Started, not finished, and not waiting for a person."""
-        return (
-            self.phase is not Phase.DRAFT
-            and self.phase not in TERMINAL
-            and not self.waits_for_a_person
-        )
+        return can_advance(self.phase, self.waiting_for)
+
+
+def can_advance(phase: Phase, waiting_for: str | None) -> bool:
+    """Whether a run can carry a trial on: started, not finished, not waiting for a person."""
+    return (
+        phase is not Phase.DRAFT
+        and phase not in TERMINAL
+        and waiting_for not in WAITING_FOR_A_PERSON
+    )
 
 
 class News(StrEnum):

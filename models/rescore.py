@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ from models.scoring import is_due
 SEARCH_TOP = Decimal(10)  # the sensitivity looks for flips at weights 0 to 10
 COARSE = Decimal("0.1")
 FINE = Decimal("0.01")  # a plan's weights have two decimal places
+T = TypeVar("T")
 
 
 class WhatIf(BaseModel):
@@ -296,28 +298,30 @@ def _sensitivity(facts: EvaluationFacts, line: LineChange, now: Choice, today: d
 
     flips = []
     for step in (COARSE, -COARSE):
-        if (flip := _first_flip(choice_at, line.new_weight, step, now)) is not None:
-            flips.append(flip)
+        if (found := first_change(choice_at, line.new_weight, step, now)) is not None:
+            flips.append(Flip(weight=found[0], choice=found[1], upward=step > 0))
     return Sensitivity(id=line.id, weight=line.new_weight, due=True, flips=flips)
 
 
-def _first_flip(
-    choice_at: Callable[[Decimal], Choice | None], start: Decimal, step: Decimal, now: Choice
-) -> Flip | None:
-    """Walking from `start` by `step` within 0-10, the first weight whose choice is not `now`."""
+def first_change(
+    value_at: Callable[[Decimal], T | None], start: Decimal, step: Decimal, now: T
+) -> tuple[Decimal, T] | None:
+    """Walking from `start` by `step` (COARSE up, or -COARSE down) within 0-10, the first
+    weight whose value is not `now` (None values skipped), and that value: a pass every
+    0.1 finds the step, a pass every 0.01 within it the weight."""
     grid = [k * COARSE for k in range(int(SEARCH_TOP / COARSE) + 1)]
     ahead = [w for w in grid if w > start] if step > 0 else [w for w in reversed(grid) if w < start]
     last = min(start, SEARCH_TOP)
     for weight in ahead:
-        choice = choice_at(weight)
-        if choice is not None and choice is not now:
+        value = value_at(weight)
+        if value is not None and value != now:
             fine = FINE if step > 0 else -FINE
             probe = last + fine
             while (probe < weight) if step > 0 else (probe > weight):
-                found = choice_at(probe)
-                if found is not None and found is not now:
-                    return Flip(weight=probe, choice=found, upward=step > 0)
+                found = value_at(probe)
+                if found is not None and found != now:
+                    return probe, found
                 probe += fine
-            return Flip(weight=weight, choice=choice, upward=step > 0)
+            return weight, value
         last = weight
     return None

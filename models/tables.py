@@ -106,6 +106,22 @@ class Trial(SQLModel, table=True):
     updated_at: datetime = _when(default_factory=utcnow)
 
 
+class EngagementBudget(SQLModel, table=True):
+    """An engagement's budget as it stood when the next engagement opened, a cap raised
+    during it included; the trial's own columns hold the current engagement's."""
+
+    __tablename__ = "engagement_budget"
+    __table_args__ = (UniqueConstraint("trial_id", "engagement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id")
+    engagement: int
+    estimate: Decimal = _money()
+    contingency: Decimal = _decimal(4)
+    cap: Decimal = _money()
+    closed_at: datetime = _when(default_factory=utcnow)
+
+
 class PilotTask(SQLModel, table=True):
     """A rung of the ladder, and the vendor's work item for it."""
 
@@ -192,6 +208,7 @@ class Directive(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     trial_id: int = Field(foreign_key="trial.id", index=True)
+    engagement: int = Field(default=1)  # the trial's engagement when it was given
     text: str = Field(sa_type=Text)
     area: str = Field(max_length=200)
     classification: str = Field(max_length=20)
@@ -354,3 +371,32 @@ class ExitRehearsal(SQLModel, table=True):
     score: Decimal = _decimal(4)  # 0..1, the share of checks passed
     checks_json: str = Field(sa_type=Text)  # [{"check", "target", "passed", "detail"}]
     rehearsed_at: datetime = _when(default_factory=utcnow)
+
+
+class Bakeoff(SQLModel, table=True):
+    """A bake-off: vendors' trials on one shared ladder, and the vendor selected among them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=63, unique=True)
+    title: str = Field(max_length=500)
+    currency: str = Field(max_length=3)
+    plan_sha256: str = Field(max_length=64)  # of the bake-off's vendors' plans, in order
+    # The selection: a vendor id of the bake-off, or "none"; set once.
+    selected: str | None = Field(default=None, max_length=63)
+    selected_by: str | None = Field(default=None, max_length=200)
+    selected_reason: str | None = Field(default=None, sa_type=Text)
+    selected_at: datetime | None = _when(default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class BakeoffTrial(SQLModel, table=True):
+    """A vendor's trial in a bake-off: an ordinary trial, linked by its vendor's id."""
+
+    __tablename__ = "bakeoff_trial"
+    __table_args__ = (UniqueConstraint("bakeoff_id", "vendor_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bakeoff_id: int = Field(foreign_key="bakeoff.id", index=True)
+    trial_id: int = Field(foreign_key="trial.id", unique=True)
+    vendor_key: str = Field(max_length=63)  # the vendor's id in the bake-off plan
+    position: int  # the vendor's place in the plan's list

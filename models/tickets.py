@@ -71,6 +71,11 @@ class Ticket(BaseModel):
     """Its status now."""
     closed: bool
     """Whether its status now is a closed one."""
+    opened_status: str | None = None
+    """The status it was created in (a ticket logged after the fact may be created closed,
+    or waiting on the client); None when the system does not say."""
+    opened_closed: bool = False
+    """Whether `opened_status` is a closed one."""
     events: list[TicketEvent]
     """Chronological; the metrics sort them again by time, keeping the order of equal times."""
 

@@ -68,36 +68,56 @@ def load_plan(file: Path, policy: PlanPolicy) -> PlanReport:
     """
     name = str(file)
     try:
+        data, plain = read_document(file)
+    except UnreadablePlan as exc:
+        return failed(name, exc.line, exc.message, exc.fix)
+    return check_document(name, data, plain, policy)
+
+
+def read_document(file: Path) -> tuple[CommentedMap, Any]:
+    """The plan file's YAML mapping (with line numbers) and its plain values.
+
+    Raises UnreadablePlan with the line and the fix for a file that is not a plan's YAML.
+    """
+    try:
         text = read_plan_text(file)
         check_nesting(text)
         data = _parse(text)
-    except UnreadablePlan as exc:
-        return _failed(name, exc.line, exc.message, exc.fix)
     except MarkedYAMLError as exc:
-        return _failed(name, *_yaml_problem(exc))
+        raise UnreadablePlan(*_yaml_problem(exc)) from None
     if not isinstance(data, CommentedMap):
-        return _failed(
-            name,
+        raise UnreadablePlan(
             1,
             "a plan is a YAML mapping of sections (trial, vendor, ...)",
             "start from `trials init`",
         )
     try:
-        plain = _plain(data, _Budget(), ())
+        return data, _plain(data, _Budget(), ())
     except _TooLarge as exc:
-        return _failed(name, _line_of(data, exc.path), exc.message, exc.fix)
+        raise UnreadablePlan(_line_of(data, exc.path), exc.message, exc.fix) from None
+
+
+def check_document(name: str, data: CommentedMap, plain: Any, policy: PlanPolicy) -> PlanReport:
+    """Check one trial plan's values against the schema and the rules, findings located."""
+    plan, findings = check_values(plain, policy)
+    return plan_report(name, plan, locate(name, data, findings))
+
+
+def check_values(plain: Any, policy: PlanPolicy) -> tuple[Plan | None, list[Finding]]:
+    """A plan's values checked: the plan (None if the schema refuses it) and its findings."""
     try:
         plan = Plan.model_validate(plain)
     except ValidationError as exc:
-        findings = _locate(name, data, schema_findings(exc))
-        return PlanReport(file=name, findings=findings, parsed=True)
-    report = PlanReport(
-        file=name,
-        parsed=True,
-        plan=plan,
-        findings=_locate(name, data, check_plan(plan, policy)),
-        totals=ladder_totals(plan.pilot, plan.rate_card, plan.budget, plan.currency),
-    )
+        return None, schema_findings(exc)
+    return plan, check_plan(plan, policy)
+
+
+def plan_report(name: str, plan: Plan | None, findings: list[LocatedFinding]) -> PlanReport:
+    """The report on a checked plan (None: the schema refused it), with its ladders' totals."""
+    report = PlanReport(file=name, parsed=True, plan=plan, findings=findings)
+    if plan is None:
+        return report
+    report.totals = ladder_totals(plan.pilot, plan.rate_card, plan.budget, plan.currency)
     if plan.expansion is not None:
         x = plan.expansion
         report.expansion_totals = ladder_totals(x.pilot, plan.rate_card, x.budget, plan.currency)
@@ -142,14 +162,14 @@ def _yaml_problem(exc: MarkedYAMLError) -> tuple[int | None, str, str]:
     )
 
 
-def _failed(file: str, line: int | None, message: str, fix: str) -> PlanReport:
+def failed(file: str, line: int | None, message: str, fix: str) -> PlanReport:
     finding = LocatedFinding(
         file=file, line=line, field="(file)", severity=Severity.ERROR, message=message, fix=fix
     )
     return PlanReport(file=file, findings=[finding])
 
 
-def _locate(file: str, data: Any, findings: list[Finding]) -> list[LocatedFinding]:
+def locate(file: str, data: Any, findings: list[Finding]) -> list[LocatedFinding]:
     return [
         LocatedFinding(
             file=file,

@@ -2,7 +2,8 @@
 # Debian's Redmine for the tests: install it, build a template database, run Rails on a copy.
 #
 #   scripts/redmine.sh install            apt-get redmine + redmine-sqlite, add WEBrick to its bundle
-#   scripts/redmine.sh template DIR       DIR/redmine.db: migrated, default data (en), REST API on;
+#   scripts/redmine.sh template DIR       DIR/redmine.db: migrated, default data (en), REST API on,
+#                                         no e-mail notifications;
 #                                         DIR/admin.key: the admin's API key in it
 #   scripts/redmine.sh runner DIR CODE    `rails runner CODE` on DIR/redmine.db; prints what CODE prints
 #   scripts/redmine.sh serve DIR PORT     WEBrick on 127.0.0.1:PORT for DIR/redmine.db (PID in DIR/server.pid)
@@ -57,8 +58,14 @@ in_instance() {
   [ -d "$dir" ] || fail "the instance directory $dir does not exist."
   dir=$(cd "$dir" && pwd)
   cd "$REDMINE"
+  # timeout: Rails sets SQLite's busy timeout only when the database config names one;
+  # without it a request that meets another connection's write (the simulated clock's)
+  # fails at once with "database is locked" and Redmine answers 500. pool=1: one
+  # connection, so WEBrick's concurrent requests take turns at the database instead of
+  # locking each other out (SQLite has one writer; a read that turns into a write fails
+  # at once when another connection wrote in between).
   RAILS_ENV=production \
-    DATABASE_URL="sqlite3:$dir/redmine.db" \
+    DATABASE_URL="sqlite3:$dir/redmine.db?timeout=15000&pool=1&checkout_timeout=120" \
     REDMINE_INSTANCE="$(realpath --relative-to="$REDMINE/instances" "$dir")" \
     SECRET_KEY_BASE="${SECRET_KEY_BASE:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}" \
     "$@"
@@ -88,8 +95,11 @@ template() {
   fi
   # The loader, unlike the `redmine:load_default_data` task, fails loudly (the task exits
   # 0 when it could not load), and one Rails boot sets the REST API and reads the admin's
-  # API key too: every copy of the database has that key.
+  # API key too: every copy of the database has that key. No e-mail notifications: there
+  # is nobody to send them to, and Rails delivers them on its own threads, whose reads of
+  # the SQLite file, beside the request that made them, can lock each other out (a 500).
   runner "$dir" 'Redmine::DefaultData::Loader.load("en"); Setting.rest_api_enabled = "1"
+    Setting.notified_events = []
     puts User.find_by!(login: "admin").api_key' >"$dir/admin.key"
 }
 

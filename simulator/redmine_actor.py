@@ -17,6 +17,10 @@ class RedmineVendorError(TrialsError):
     """Redmine refused an act of the simulated vendor."""
 
 
+class RedmineDown(RedmineVendorError):
+    """Redmine answered 5xx: busy or down, worth trying again later."""
+
+
 class RedmineActor:
     """One Redmine project, reached with the admin's key on behalf of its users."""
 
@@ -106,6 +110,8 @@ class RedmineActor:
 
     @staticmethod
     def _json(response: httpx.Response, call: str) -> Json:
+        if response.status_code >= 500:
+            raise RedmineDown(f"{call} answered {response.status_code}: Redmine is busy or down")
         if not response.is_success:
             raise RedmineVendorError(
                 f"{call} answered {response.status_code}: {response.text[:300]}; check the "

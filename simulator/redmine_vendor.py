@@ -17,17 +17,21 @@ profile's response, resolution and delivery delays are not simulated.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+
+import httpx
 
 from adapters.redmine import mapping
 from models.redmine import RedmineSection
 from simulator import redmine_script as script
 from simulator.profiles import Profile, billed_hours, delivery_fraction
-from simulator.redmine_actor import Json, RedmineActor, RedmineVendorError
+from simulator.redmine_actor import Json, RedmineActor, RedmineDown, RedmineVendorError
 from simulator.redmine_clock import RedmineClock
 
+log = logging.getLogger("trials.simulator")
 RUNG_SUFFIX = ":work-item"
 ACK_SUFFIX = ":acknowledge"
 DEFAULT_DUE_DAYS = 5
@@ -60,9 +64,13 @@ class RedmineVendor:
         await self.redmine.aclose()
 
     async def run(self, stop: asyncio.Event, every: float = 0.2) -> None:
-        """Rounds until `stop` is set, `every` seconds apart."""
+        """Rounds until `stop` is set, `every` seconds apart. A round Redmine does not answer
+        (down, or 5xx) is tried again at the next: people keep working through an outage."""
         while not stop.is_set():
-            await self.step()
+            try:
+                await self.step()
+            except (httpx.TransportError, RedmineDown) as exc:
+                log.warning("Redmine did not answer the simulated vendor (%s); next round", exc)
             try:
                 await asyncio.wait_for(stop.wait(), every)
             except TimeoutError:

@@ -49,14 +49,15 @@ class Simulator:
 
     def _advance(self, now: datetime) -> None:
         """Bring the world up to `now`; without `idle_time_passes`, hold the clock while the
-        vendor has nothing in hand, at the time of the last thing it did."""
+        vendor has nothing in hand, at the time of the last thing it did (at its start when
+        it has done nothing yet, however late the first tick comes on a busy machine)."""
         advance(self.world, now)
         if self.config.idle_time_passes:
             return
         if has_work(self.world):
             self.clock.release()
         elif not self.clock.held:
-            self.clock.hold(last_done(self.world, self._last_event))
+            self.clock.hold(last_done(self.world, self._last_event) or self.clock.start)
 
     def _emit(self, event: WebhookEvent) -> None:
         if self._last_event is None or event.occurred_at > self._last_event:

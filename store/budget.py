@@ -18,6 +18,7 @@ from models.plan import Plan
 from models.tables import AuditEntry, BudgetAlert, CostEntry, PilotTask, Trial, utcnow
 from store.context import load_context
 from store.decisions import find_decision
+from store.engagements import engagement_budget
 from store.ladder import gate_inputs, open_rungs, stop_rung
 from store.phases import change_phase
 from store.trials import get_trial, set_waiting_for
@@ -35,12 +36,17 @@ class AlertView(BaseModel):
     crossed_at: datetime
 
 
-def budget_facts(*, session: Session, slug: str) -> BudgetFacts:
-    """The trial's current engagement: budget, rungs, timesheet lines, invoices, thresholds."""
+def budget_facts(*, session: Session, slug: str, engagement: int | None = None) -> BudgetFacts:
+    """The trial's current engagement (or an earlier one, its budget as it stood when the
+    next opened, a raised cap included: `store.engagements`): budget, rungs, timesheet
+    lines, invoices, thresholds."""
     trial = get_trial(session=session, slug=slug)
+    plan = Plan.model_validate_json(trial.plan_json)
+    number = trial.engagement if engagement is None else engagement
+    budget = engagement_budget(session=session, trial=trial, engagement=number)
     rungs = session.exec(
         select(PilotTask)
-        .where(PilotTask.trial_id == trial.id, PilotTask.engagement == trial.engagement)
+        .where(PilotTask.trial_id == trial.id, PilotTask.engagement == number)
         .order_by(col(PilotTask.position))
     ).all()
     keys = {r.id: r.rung_key for r in rungs}
@@ -52,11 +58,11 @@ def budget_facts(*, session: Session, slug: str) -> BudgetFacts:
     alerts = session.exec(select(BudgetAlert).where(BudgetAlert.trial_id == trial.id)).all()
     return BudgetFacts(
         slug=trial.slug,
-        engagement=trial.engagement,
+        engagement=number,
         currency=trial.currency,
-        estimate=trial.budget_estimate,
-        cap=trial.budget_cap,
-        rate_card=Plan.model_validate_json(trial.plan_json).rate_card,
+        estimate=budget.estimate,
+        cap=budget.cap,
+        rate_card=plan.rate_card,
         rungs=[(r.rung_key, r.title, r.status, r.estimate) for r in rungs],
         done=[r.rung_key for r in rungs if rung_done(r.status, r.completed_at)],
         lines=[

@@ -18,6 +18,7 @@ from models.money import money
 from models.monitor import waiting_to_apply
 from models.plan import Plan
 from models.tables import AuditEntry, Decision, PilotTask, Trial, utcnow
+from store.engagements import close_engagement, engagement_budget
 from store.phases import change_phase
 from store.trials import engagement_rows, get_trial, set_waiting_for
 
@@ -177,6 +178,7 @@ def open_expansion(*, session: Session, slug: str, actor: str) -> str:
         f"(cap {money(terms.budget.cap, trial.currency)}); the exit plan "
         "carries forward"
     )
+    closing = engagement_budget(session=session, trial=trial, engagement=1)  # a raise kept
     opened = session.execute(
         update(Trial)
         .where(col(Trial.id) == trial.id, col(Trial.engagement) == 1)
@@ -192,6 +194,7 @@ def open_expansion(*, session: Session, slug: str, actor: str) -> str:
     if opened.rowcount != 1:  # type: ignore[attr-defined]
         return note  # opened before
     assert trial.id is not None
+    close_engagement(session=session, trial_id=trial.id, engagement=1, budget=closing)
     session.add_all(engagement_rows(_plan(trial), trial.id, 2))
     session.add(AuditEntry(trial_id=trial.id, actor=actor, action="engagement_opened", reason=note))
     session.flush()

@@ -59,12 +59,16 @@ def record_directive(
     issued_by: str,
     request_json: str,
 ) -> tuple[GivenDirective, bool]:
-    """The directive for `key` and whether it is new; a new one gets its intent row too."""
+    """The directive for `key` and whether it is new; a new one gets its intent row too,
+    and the trial's engagement now (the evaluation that counts it)."""
     existing = _by_key(session=session, key=key)
     if existing is not None:
         return given(existing), False
+    trial = session.get(Trial, trial_id)
+    assert trial is not None, f"no trial {trial_id}"
     row = Directive(
         trial_id=trial_id,
+        engagement=trial.engagement,
         text=instruction.text,
         area=instruction.area,
         classification=instruction.classification,

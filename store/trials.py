@@ -13,7 +13,7 @@ from models.errors import DuplicateError, NotFoundError
 from models.evaluation import engagement_terms
 from models.evidence import Measured
 from models.keys import idempotency_key
-from models.monitor import ASKED
+from models.monitor import ANNOUNCED, ASKED
 from models.phases import Phase
 from models.plan import Plan, TokenRef
 from models.tables import (
@@ -99,6 +99,30 @@ def set_waiting_for(
         assert trial.id is not None
         session.add(AuditEntry(trial_id=trial.id, actor="engine", action=ASKED, reason=asked))
     return True
+
+
+def gate_was_announced(*, session: Session, slug: str, gate: str) -> bool:
+    """Whether the opening of the trial's gate `gate` was sent to the plan's people."""
+    trial = get_trial(session=session, slug=slug)
+    return (
+        session.exec(
+            select(AuditEntry.id).where(
+                AuditEntry.trial_id == trial.id,
+                AuditEntry.action == ANNOUNCED,
+                AuditEntry.reason == gate,
+            )
+        ).first()
+        is not None
+    )
+
+
+def record_gate_announced(*, session: Session, slug: str, gate: str) -> None:
+    """Record in the audit log that the opening of gate `gate` was sent, once."""
+    if gate_was_announced(session=session, slug=slug, gate=gate):
+        return
+    trial_id = get_trial(session=session, slug=slug).id
+    assert trial_id is not None
+    session.add(AuditEntry(trial_id=trial_id, actor="engine", action=ANNOUNCED, reason=gate))
 
 
 def get_trial(*, session: Session, slug: str) -> Trial:

@@ -82,6 +82,12 @@ def _polled(vendor: str, base_url: str, plan_json: str | None) -> VendorInfo | N
     return vendor_info(vendor, base_url, Plan.model_validate_json(plan_json))
 
 
+def carry_on_state(*, session: Session, slug: str) -> tuple[Phase, str | None] | None:
+    """The trial's phase and what it waits for, or None when the store has no such trial."""
+    row = session.exec(select(Trial.phase, Trial.waiting_for).where(Trial.slug == slug)).first()
+    return None if row is None else (Phase(row[0]), row[1])
+
+
 def mark_carried_on(*, session: Session, slugs: list[str], at: datetime) -> None:
     """Record that the monitor started a run for these trials at `at`."""
     if slugs:

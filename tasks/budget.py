@@ -56,7 +56,6 @@ async def apply_cap_decision_at(slug: str, gate: str, rung: RungView) -> str:
         )
 
 
-@task(cache_policy=NO_CACHE)
 async def read_cap_stop(slug: str) -> CapRequest | None:
     """The cap gate the trial's ladder stopped at, if it stopped at one."""
     with read_session() as session:

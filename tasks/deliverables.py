@@ -18,7 +18,6 @@ from store.deliverables import archived_so_far, measurement_key, record_outcome
 from store.ladder import RungView
 
 
-@task(cache_policy=NO_CACHE)
 async def measure_deliverables(trial: TrialContext, rung: RungView) -> list[Outcome]:
     """Each deliverables expectation computed over the engagement's files archived up to
     this rung, every file checked against its sha256 first; a value or its problems."""

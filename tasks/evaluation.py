@@ -22,7 +22,6 @@ from store.evaluation import evaluation_facts
 from tasks.reporting import announce
 
 
-@task(cache_policy=NO_CACHE)
 async def assess(slug: str) -> Evaluation:
     """Evaluate the trial's engagement as stored: scorecard, budget, schedule, overrides."""
     with read_session() as session:
@@ -45,7 +44,6 @@ async def open_engagement(slug: str) -> str:
         return open_expansion(session=session, slug=slug, actor=get_settings().actor)
 
 
-@task(cache_policy=NO_CACHE)
 async def publish_scorecard(evaluation: Evaluation) -> UUID:
     """The scorecard, as a markdown artifact keyed by the trial."""
     return await acreate_markdown_artifact(
@@ -55,7 +53,6 @@ async def publish_scorecard(evaluation: Evaluation) -> UUID:
     )
 
 
-@task(cache_policy=NO_CACHE)
 async def publish_budget(evaluation: Evaluation) -> UUID:
     """The budget status, as a table artifact keyed by the trial."""
     return await acreate_table_artifact(

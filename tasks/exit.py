@@ -14,13 +14,20 @@ from adapters.contract import (
     AccessGrant,
     DataExport,
     ExportRequest,
-    Invoice,
     KnowledgeDocument,
-    TimesheetLine,
 )
 from config import get_settings
 from models.context import VendorInfo
-from models.exit_rules import ArchivedFile, ExitReport, StepLine, StepStatus, report_markdown
+from models.exit_rules import (
+    DATA_EXPORT,
+    KT_DOCUMENT,
+    ArchivedFile,
+    ExitReport,
+    StepLine,
+    StepStatus,
+    archive_name,
+    report_markdown,
+)
 from store.db import read_session, write_session
 from store.effects import find_effect
 from store.exits import archived_files, exit_steps, set_step
@@ -41,9 +48,13 @@ async def kt_documents(vendor: VendorInfo, trial: str) -> list[KnowledgeDocument
 
 
 @vendor_call
-async def download_kt_document(vendor: VendorInfo, document: KnowledgeDocument) -> bytes:
-    """Download a knowledge-transfer document, checked against its sha256."""
-    return await (await vendor_api(vendor)).download_kt_document(document)
+async def archive_kt_document(
+    trial_id: int, slug: str, vendor: VendorInfo, document: KnowledgeDocument
+) -> ArchivedFile:
+    """Download a knowledge-transfer document, checked against its sha256, and archive it."""
+    content = await (await vendor_api(vendor)).download_kt_document(document)
+    name = archive_name(document.id, document.title)
+    return archive_file(trial_id, slug, KT_DOCUMENT, document.id, name, content)
 
 
 @vendor_call
@@ -61,9 +72,14 @@ async def read_export(vendor: VendorInfo, export_id: str) -> DataExport:
 
 
 @vendor_call
-async def download_export(vendor: VendorInfo, export: DataExport) -> bytes:
-    """Download a ready export, checked against its sha256 (a truncated copy is fetched again)."""
-    return await (await vendor_api(vendor)).download_export(export)
+async def archive_export(
+    trial_id: int, slug: str, vendor: VendorInfo, export: DataExport
+) -> ArchivedFile:
+    """Download a ready export, checked against its sha256 (a truncated copy is fetched
+    again), and archive it."""
+    content = await (await vendor_api(vendor)).download_export(export)
+    name = archive_name(export.id, suffix=".zip")
+    return archive_file(trial_id, slug, DATA_EXPORT, export.id, name, content)
 
 
 @vendor_call
@@ -72,19 +88,6 @@ async def revoke_grant(vendor: VendorInfo, grant_id: str, key: str) -> AccessGra
     return await (await vendor_api(vendor)).revoke_grant(grant_id, key)
 
 
-@vendor_call
-async def invoices(vendor: VendorInfo, trial: str) -> list[Invoice]:
-    """The invoices issued for the trial."""
-    return await (await vendor_api(vendor)).invoices(trial)
-
-
-@vendor_call
-async def timesheets(vendor: VendorInfo, trial: str) -> list[TimesheetLine]:
-    """The hours booked against the trial."""
-    return await (await vendor_api(vendor)).timesheets(trial)
-
-
-@task(cache_policy=NO_CACHE)
 async def load_exit_steps(trial_id: int) -> list[StepLine]:
     """Read the trial's exit steps, the plan's first, then one per access grant."""
     with read_session() as session:
@@ -98,7 +101,6 @@ async def mark_step(key: str, status: StepStatus, detail: str) -> None:
         set_step(session=session, key=key, status=status, detail=detail)
 
 
-@task(cache_policy=NO_CACHE)
 async def recorded_ref(key: str) -> str | None:
     """The vendor's id for the effect with `key`, if its outcome was recorded."""
     with read_session() as session:
@@ -106,15 +108,13 @@ async def recorded_ref(key: str) -> str | None:
         return effect.vendor_ref if effect is not None and effect.status == "done" else None
 
 
-@task(cache_policy=NO_CACHE)
 async def load_archived(trial_id: int, kind: str) -> list[ArchivedFile]:
     """The files of one kind archived for the trial so far."""
     with read_session() as session:
         return archived_files(session=session, trial_id=trial_id, kinds=[kind])
 
 
-@task(cache_policy=NO_CACHE)
-async def archive_file(
+def archive_file(
     trial_id: int, slug: str, kind: str, vendor_ref: str, name: str, content: bytes
 ) -> ArchivedFile:
     """Write the file under the data directory, check it on disk, and upsert its row."""
@@ -134,14 +134,12 @@ async def archive_file(
     return file
 
 
-@task(cache_policy=NO_CACHE)
 async def load_exit_report(slug: str) -> ExitReport:
     """The exit as the store records it."""
     with read_session() as session:
         return stored_report(session=session, slug=slug)
 
 
-@task(cache_policy=NO_CACHE)
 async def publish_report(report: ExitReport) -> None:
     """Show the exit report in the Prefect UI as a markdown artifact."""
     await acreate_markdown_artifact(

@@ -1,4 +1,5 @@
-"""DB and disk tasks of the pilot ladder: each one short step, safe to repeat."""
+"""DB and disk tasks of the pilot ladder: each one short step, safe to repeat; the two that
+record what the vendor delivered read it from the vendor first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from adapters.contract import Deliverable, Invoice, Metric, TimesheetLine, WorkItem
+from adapters.contract import Deliverable, WorkItem
 from config import get_settings
 from models.context import TrialContext
 from models.exit_rules import ArchivedFile
@@ -28,9 +29,10 @@ from store.ladder import (
     stop_rung,
 )
 from store.trials import set_waiting_for
+from tasks.connection import vendor_api
+from tasks.vendor import vendor_call
 
 
-@task(cache_policy=NO_CACHE)
 async def rungs_to_climb(trial: TrialContext) -> list[RungView]:
     """The current engagement's rungs not yet accepted or stopped, lowest first."""
     with read_session() as session:
@@ -55,10 +57,22 @@ async def stop_ladder(rung: RungView, reasons: list[str]) -> None:
         stop_rung(session=session, rung_id=rung.id, actor=get_settings().actor, reasons=reasons)
 
 
-@task(cache_policy=NO_CACHE)
-async def archive_deliverable(
-    trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes
-) -> str:
+@vendor_call
+async def archive_deliverables(trial: TrialContext, rung: RungView, item_id: str) -> list[str]:
+    """Fetch the files the vendor delivered for the work item, each checked against its
+    sha256, and keep each on disk and record it (name, size, sha256); their paths.
+
+    One task for the rung's files, retried whole while the vendor is unavailable: a file
+    kept before is written and recorded again, the same.
+    """
+    api = await vendor_api(trial.vendor)
+    return [
+        _archive(trial, rung, deliverable, await api.download_deliverable(deliverable))
+        for deliverable in await api.deliverables(item_id)
+    ]
+
+
+def _archive(trial: TrialContext, rung: RungView, deliverable: Deliverable, content: bytes) -> str:
     """Keep the delivered file on disk and record it (name, size, sha256); return its path."""
     # A folder per rung: vendors reuse names (report.pdf at every rung), and each stays as
     # archived, so its checksum still holds when a later rung's files are measured with it.
@@ -95,20 +109,17 @@ async def record_submission(rung: RungView, key: str, item: WorkItem) -> None:
         )
 
 
-@task(cache_policy=NO_CACHE)
-async def record_delivery(
-    trial: TrialContext,
-    rung: RungView,
-    item: WorkItem,
-    metrics: list[Metric],
-    costs: tuple[list[TimesheetLine], list[Invoice]],
-) -> Decimal:
-    """Record the rung's measurements and costs, once each, and the rung as delivered.
+@vendor_call
+async def record_delivery(trial: TrialContext, rung: RungView, item: WorkItem) -> Decimal:
+    """Read the vendor's measurements, timesheets and invoices for the trial, then record
+    the rung's, once each, and the rung as delivered; the rung's cost.
 
-    One transaction: a rung is delivered in the store only with its figures beside it.
-    Returns the rung's cost.
+    The reads are retried while the vendor is unavailable; the record is one transaction,
+    so a rung is delivered in the store only with its figures beside it.
     """
-    lines, invoices = costs
+    api = await vendor_api(trial.vendor)
+    metrics = await api.metrics(trial.slug)
+    lines, invoices = await api.timesheets(trial.slug), await api.invoices(trial.slug)
     with write_session() as session:
         record_measurements(
             session=session,
@@ -126,7 +137,6 @@ async def record_delivery(
         return cost
 
 
-@task(cache_policy=NO_CACHE)
 async def read_gate_inputs(trial: TrialContext) -> GateInputs:
     """What the rung gate weighs, as stored."""
     with read_session() as session:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from prefect import get_client, task
+from prefect import get_client
 from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
-from prefect.events import emit_event
+from prefect.events import Event, emit_event
+from prefect.events.clients import get_events_client
+from prefect.events.related import related_resources_from_run_context
+from prefect.events.worker import should_emit_events
 from prefect.settings import PREFECT_UI_URL
 
 from models.context import TrialContext
 from models.labels import phase_tag, trial_tag, vendor_tag
+from models.monitor import DECISION_RECORDED
 from models.notify import GATE_OPENED, GateNotice, event_id
 from models.phases import Phase
 
@@ -36,13 +39,11 @@ async def label_run(trial: TrialContext, phase: Phase | None = None) -> None:
         await client.update_flow_run(run.id, tags=sorted(set(run.tags) | labels))
 
 
-@task(cache_policy=NO_CACHE)
 async def start_progress(slug: str, description: str) -> UUID:
     """A progress artifact for the ladder, at 0%."""
     return await acreate_progress_artifact(0.0, key=f"ladder-{slug}", description=description)
 
 
-@task(cache_policy=NO_CACHE)
 async def show_progress(artifact: UUID, done: int, total: int) -> None:
     """Move the ladder's progress artifact."""
     await aupdate_progress_artifact(artifact, 100.0 * done / max(total, 1))
@@ -56,16 +57,52 @@ def announce(name: str, slug: str, payload: dict[str, Any], key: str | None = No
     """
     emit_event(
         event=name,
-        resource={"prefect.resource.id": f"trials.trial.{slug}", "prefect.resource.name": slug},
+        resource=_resource(slug),
         payload=payload,
         id=event_id(slug, key) if key is not None else None,
     )
 
 
-def announce_gate(notice: GateNotice) -> None:
-    """Emit `trials.gate.opened`: the automations `trials deploy` made tell the plan's people."""
+async def announce_gate(notice: GateNotice) -> None:
+    """Send `trials.gate.opened` now: the automations `trials deploy` made tell the plan's
+    people. The caller then records it as sent (`tasks.trial_state.mark_gate_announced`).
+
+    Raises what Prefect's events client raises when the server cannot take it."""
     payload = notice.model_dump() | {"subject": notice.subject, "message": notice.message}
-    announce(GATE_OPENED, notice.slug, payload, key=f"{notice.gate}:opened")
+    await send_event(GATE_OPENED, notice.slug, payload, key=f"{notice.gate}:opened")
+
+
+async def announce_decision(slug: str, gate: str, choice: str) -> None:
+    """Send `trials.decision.recorded` about the trial now: the carry-on deployment's
+    trigger (prefect.yaml) starts the run that applies the decision, without waiting for
+    the monitor's round. Raises as `send_event` does."""
+    payload = {"gate": gate, "choice": choice}
+    await send_event(DECISION_RECORDED, slug, payload, key=f"{gate}:decided")
+
+
+async def send_event(name: str, slug: str, payload: dict[str, Any], key: str | None = None) -> None:
+    """Send a `trials.*` event about the trial to the Prefect server before returning, its
+    id derived from `key` (else a new one), and its related resources (the flow run, its
+    deployment...) those `emit_event` would give it.
+
+    Unlike `announce`, which hands the event to Prefect's background worker (a process
+    killed before that sends it loses it, and a failed send is only logged), this raises
+    when the server does not take it, after the events client's reconnection attempts:
+    what the caller then records as sent was sent. Without a Prefect API, nothing is sent.
+    """
+    if not should_emit_events():
+        return
+    event = Event(event=name, resource=_resource(slug), payload=payload)
+    if key is not None:
+        event.id = event_id(slug, key)
+    async with get_client() as client:
+        event.related = await related_resources_from_run_context(client)
+    async with get_events_client() as events:
+        await events.emit(event)
+
+
+def _resource(slug: str) -> dict[str, str]:
+    return {"prefect.resource.id": f"trials.trial.{slug}", "prefect.resource.name": slug}
 
 
 async def form_url(this_run: bool) -> str | None:

@@ -14,14 +14,12 @@ from store.db import read_session, write_session
 from store.reviews import acceptance_request, acceptance_stop, record_review, reviewed_at
 
 
-@task(cache_policy=NO_CACHE)
 async def read_acceptance(trial: TrialContext, rung: str) -> AcceptanceRequest:
     """The reviews due at the rung's acceptance gate, and those recorded."""
     with read_session() as session:
         return acceptance_request(session=session, trial=trial, rung=rung, today=utcnow().date())
 
 
-@task(cache_policy=NO_CACHE)
 async def read_acceptance_stop(slug: str) -> AcceptanceRequest | None:
     """The acceptance gate the trial waits at, if it waits at one."""
     with read_session() as session:

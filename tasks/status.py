@@ -42,7 +42,7 @@ async def latest_runs(
     """Each trial's run to look at, found by its `trial:` tag.
 
     That is the run waiting at a gate, if one is (suspended or paused: the one whose form
-    answers it; under `trials run` the paused run is the phase's subflow); otherwise the
+    answers it: the trial's run, or a phase's own run when that ran alone); otherwise the
     latest top-level run, the `trial` run itself or a phase's own deployment run, whose
     state says whether it failed. The waiting runs of all the trials are read together;
     the latest runs of the others, a few trials at a time.

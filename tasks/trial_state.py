@@ -4,6 +4,13 @@ The store is synchronous, yet every task here and in the other modules is `async
 async flow a sync task run costs about 50 ms more, and it holds the event loop, so trials
 run side by side waited on each other. A short transaction inside an async task holds the
 loop for a few milliseconds, and never across an `await`, so no lock is held while waiting.
+
+Reads of the store (`load_trial`, `decision_on_record`, and their like in the other
+modules) and the progress and report artifacts are plain functions, not tasks: a task run
+around them has nothing to retry or cache and shows nothing the flow's own run does not,
+and they were most of a trial's task runs (`bench/task_runs.py`). Each vendor side effect
+and each state write stays a task of its own; a vendor read is folded into the task that
+records what it read.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from store.db import read_session, write_session
 from store.decisions import RecordedDecision, add_decision, find_decision
 from store.effects import record_intent, record_outcome
 from store.phases import change_phase
-from store.trials import set_waiting_for
+from store.trials import gate_was_announced, record_gate_announced, set_waiting_for
+from tasks.connection import vendor_api
+from tasks.vendor import vendor_call
 
 
-@task(cache_policy=NO_CACHE)
 async def load_trial(slug: str) -> TrialContext:
     """Read the trial, its vendor and its plan."""
     with read_session() as session:
@@ -50,6 +58,19 @@ async def set_waiting(slug: str, what: str | None, asked: str | None = None) -> 
         return set_waiting_for(session=session, slug=slug, what=what, asked=asked)
 
 
+async def gate_announced(slug: str, gate: str) -> bool:
+    """Whether the opening of the trial's gate was sent to the plan's people."""
+    with read_session() as session:
+        return gate_was_announced(session=session, slug=slug, gate=gate)
+
+
+@task(cache_policy=NO_CACHE)
+async def mark_gate_announced(slug: str, gate: str) -> None:
+    """Record that the opening of the trial's gate was sent, so no rerun sends it again."""
+    with write_session() as session:
+        record_gate_announced(session=session, slug=slug, gate=gate)
+
+
 @task(cache_policy=NO_CACHE)
 async def save_intent(trial_id: int, key: str, kind: str, request_json: str) -> str:
     """Write the intent before the vendor call; return its status (intent or done)."""
@@ -66,9 +87,11 @@ async def save_outcome(key: str, vendor_ref: str, response_json: str) -> None:
         record_outcome(session=session, key=key, vendor_ref=vendor_ref, response_json=response_json)
 
 
-@task(cache_policy=NO_CACHE)
-async def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
-    """Give each access grant its own revocation step on the exit plan; return how many are new."""
+@vendor_call
+async def record_grants(trial: TrialContext) -> list[AccessGrant]:
+    """List the access grants the vendor holds for the trial (retried while it is
+    unavailable), and give each new one its own revocation step on the exit plan; the grants."""
+    grants = await (await vendor_api(trial.vendor)).access_grants(trial.slug)
     with write_session() as session:
         known = set(
             session.exec(
@@ -95,10 +118,9 @@ async def record_grants(trial: TrialContext, grants: list[AccessGrant]) -> int:
                     idempotency_key=idempotency_key(trial.slug, 1, "exit", "revoke", grant.id),
                 )
             )
-        return len(new)
+    return grants
 
 
-@task(cache_policy=NO_CACHE)
 async def decision_on_record(trial_id: int, gate: str) -> RecordedDecision | None:
     """The decision recorded at the gate, e.g. by `trials decide` while no run waited."""
     with read_session() as session:

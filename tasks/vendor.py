@@ -14,10 +14,8 @@ from adapters.contract import (
     AccessGrant,
     Ack,
     AckRequest,
-    Deliverable,
     Directive,
     Invoice,
-    Metric,
     TimesheetLine,
     WhoAmI,
     WorkItem,
@@ -89,24 +87,6 @@ async def wait_for_delivery(vendor: VendorInfo, item_id: str, within: float) -> 
         pause = min(pause * 2, 5.0)
         item = await api.work_item(item_id)
     return item
-
-
-@vendor_call
-async def list_deliverables(vendor: VendorInfo, item_id: str) -> list[Deliverable]:
-    """The files the vendor delivered for a work item."""
-    return await (await vendor_api(vendor)).deliverables(item_id)
-
-
-@vendor_call
-async def download_deliverable(vendor: VendorInfo, deliverable: Deliverable) -> bytes:
-    """A deliverable's bytes, checked against its sha256."""
-    return await (await vendor_api(vendor)).download_deliverable(deliverable)
-
-
-@vendor_call
-async def read_metrics(vendor: VendorInfo, trial: str) -> list[Metric]:
-    """The vendor's measurements for the trial."""
-    return await (await vendor_api(vendor)).metrics(trial)
 
 
 @vendor_call

@@ -39,6 +39,9 @@ from tests.servers import prefect_server_on_postgres
 
 SERVER_URL = os.environ.get("TRIALS_TEST_DATABASE_URL", "")
 TABLES = (
+    "bakeoff_trial",
+    "bakeoff",
+    "engagement_budget",
     "exit_rehearsal",
     "budget_alert",
     "escalation",

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -26,9 +27,23 @@ INSTALL_HINT = "run `scripts/redmine.sh install` as root (the test command does)
 
 def build_template(directory: Path) -> Path:
     """A migrated Redmine database with default data and the REST API on, to copy; the
-    admin's API key, the same in every copy, is in `admin.key` next to it."""
+    admin's API key, the same in every copy, is in `admin.key` next to it.
+
+    The database is in WAL mode (kept in the file, so every copy has it): with SQLite's
+    default rollback journal, a request still reading a list holds its read lock while a
+    write, Redmine's own or the simulated clock's, waits to commit and blocks the reader's
+    next statement; each waits out its busy timeout and Redmine answers 500. In WAL,
+    readers and the one writer do not block each other."""
     redmine_sh("template", str(directory), timeout=300)
-    return directory / "redmine.db"
+    database = directory / "redmine.db"
+    db = sqlite3.connect(database)
+    try:
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    finally:
+        db.close()  # the last connection: the WAL is checkpointed into the file and removed
+    assert mode == "wal", f"{database}: SQLite kept journal mode {mode!r}, not WAL"
+    assert not database.with_name("redmine.db-wal").exists(), "the WAL was not checkpointed"
+    return database
 
 
 def rails_runner(instance: Path, code: str) -> str:
@@ -137,6 +152,43 @@ class Redmine:
         )
         return int(created["membership"]["id"])
 
+    @contextmanager
+    def allow_created_in(self, tracker: str, *statuses: str) -> Iterator[None]:
+        """Within the block, let every role create `tracker` issues straight in `statuses`
+        (and in New, the tracker's default), as an administrator does in Administration →
+        Workflow ("New issue" row): rows in the workflows table, which Redmine's REST API
+        does not expose. Once any such row exists, Redmine gives an issue created without a
+        status the first allowed one, so the rows are removed on leaving: the server is
+        shared by every test of the session. Needs the server's own SQLite file."""
+        assert self.database is not None, "a Redmine the tests started, with its SQLite file"
+        (tracker_id,) = self._ids("/trackers.json", "trackers", [tracker])
+        status_ids = self._ids("/issue_statuses.json", "issue_statuses", ["New", *statuses])
+        with sqlite3.connect(self.database) as db:
+            roles = [row[0] for row in db.execute("SELECT id FROM roles")]
+            have = set(
+                db.execute(
+                    "SELECT tracker_id, new_status_id, role_id FROM workflows "
+                    "WHERE tracker_id = ? AND old_status_id = 0",
+                    (tracker_id,),
+                )
+            )
+            rows = [(tracker_id, s, role) for s in status_ids for role in roles]
+            rows = [row for row in rows if row not in have]  # leave the server's own rows
+            db.executemany(
+                "INSERT INTO workflows (tracker_id, old_status_id, new_status_id, role_id, type)"
+                " VALUES (?, 0, ?, ?, 'WorkflowTransition')",
+                rows,
+            )
+        try:
+            yield
+        finally:
+            with sqlite3.connect(self.database) as db:
+                db.executemany(
+                    "DELETE FROM workflows WHERE tracker_id = ? AND old_status_id = 0 "
+                    "AND new_status_id = ? AND role_id = ?",
+                    rows,
+                )
+
     def close(self) -> None:
         """Close the admin's client."""
         self.admin.close()
@@ -157,14 +209,25 @@ class Redmine:
 
 
 @contextmanager
-def redmine_server(template: Path, directory: Path, *, timeout: float = 90) -> Iterator[Redmine]:
-    """Redmine on a copy of `template` in `directory`, on a free port; stopped afterwards."""
+def redmine_server(
+    template: Path,
+    directory: Path,
+    *,
+    timeout: float = 90,
+    port: int | None = None,
+    fresh: bool = True,
+) -> Iterator[Redmine]:
+    """Redmine on a copy of `template` in `directory`, on `port` or a free one; stopped
+    afterwards. With `fresh=False` it serves the database already in `directory` again: a
+    Redmine restarted after an outage."""
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, directory / "redmine.db")
+    if fresh:
+        shutil.copy(template, directory / "redmine.db")
     admin_key = template.with_name("admin.key").read_text().strip()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     log = directory / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(

@@ -64,43 +64,77 @@ def prefect_server(home: Path, **settings: str) -> Iterator[dict[str, str]]:
     the README has the other terminals export it, makes workers poll every second, and
     carries the example plan's vendor token.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
-    server_env = {name: value for name, value in os.environ.items() if name not in unset} | {
-        "PREFECT_HOME": str(home / "prefect"),
-        "ACME_API_TOKEN": "sim-token",
-        **settings,
-    }
-    env = server_env | {
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
-    }
-    trials = str(Path(sys.executable).with_name("trials"))
-    server = subprocess.Popen(
-        [trials, "server", "--port", str(port)],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with restartable_prefect_server(home, **settings) as server:
+        yield server.env
+
+
+class PrefectServer:
+    """`trials server` on a free port and a Prefect home of its own, which a test can kill
+    (as when its machine dies) and start again on the same port and database."""
+
+    def __init__(self, home: Path, **settings: str) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
+        self.server_env = {
+            name: value for name, value in os.environ.items() if name not in unset
+        } | {"PREFECT_HOME": str(home / "prefect"), "ACME_API_TOKEN": "sim-token", **settings}
+        self.env = self.server_env | {
+            "PREFECT_API_URL": f"http://127.0.0.1:{self.port}/api",
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return self.env["PREFECT_API_URL"]
+
+    def start(self) -> None:
+        """Start the server, and return once its API answers (up to 120 s)."""
+        trials = str(Path(sys.executable).with_name("trials"))
+        self.process = server = subprocess.Popen(
+            [trials, "server", "--port", str(self.port)],
+            env=self.server_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
-                    break
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
                 raise AssertionError("the Prefect server never answered")
             time.sleep(0.5)
-        yield env
-    finally:
-        server.terminate()
+
+    def kill(self) -> None:
+        """SIGKILL the server, as when its machine dies: it answers nothing from now on."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Stop the server as a service manager would: SIGTERM, then SIGKILL after 30 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
         try:
-            server.wait(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+            self.kill()
+
+
+@contextmanager
+def restartable_prefect_server(home: Path, **settings: str) -> Iterator[PrefectServer]:
+    """`trials server` started as `prefect_server` starts it, as a handle a test can kill
+    and start again; stopped at the end."""
+    server = PrefectServer(home, **settings)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

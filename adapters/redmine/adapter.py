@@ -33,7 +33,7 @@ from adapters.contract import (
     WorkItem,
     WorkItemCreate,
 )
-from adapters.errors import VendorContractError
+from adapters.errors import VendorContractError, VendorNotFound
 from adapters.redmine import mapping
 from adapters.redmine.exit import RedmineHandover
 from adapters.redmine.project import ProjectSetup, read_setup
@@ -92,9 +92,11 @@ class RedmineAdapter(RedmineHandover):
 
     async def whoami(self) -> WhoAmI:
         """The key's user, and the project set up as the plan says (trackers, statuses,
-        activities, users): the check `trials check-vendor` makes."""
+        activities, users, and every named user's access one the exit can revoke): the
+        check `trials check-vendor` makes. VendorSetupError naming what differs."""
         user = (await self.rest.get("auth check", "/users/current.json"))["user"]
         setup = await self.setup()
+        await self.refuse_inherited()
         return WhoAmI(vendor=self.vendor, client=user.get("login", ""), scopes=setup.modules)
 
     async def acknowledge(self, trial: str, terms: AckRequest, key: str) -> Ack:
@@ -169,8 +171,20 @@ class RedmineAdapter(RedmineHandover):
         return found
 
     async def download_deliverable(self, deliverable: Deliverable) -> bytes:
-        """An attachment's bytes, checked against the size and sha256 it was listed with."""
-        meta = await self.rest.get("download deliverable", f"/attachments/{deliverable.id}.json")
+        """An attachment's bytes, checked against the size and sha256 it was listed with;
+        VendorSetupError if it was deleted since it was listed."""
+        try:
+            meta = await self.rest.get(
+                "download deliverable", f"/attachments/{deliverable.id}.json"
+            )
+        except VendorNotFound:
+            raise self.rest.setup_error(
+                "download deliverable",
+                f"attachment {deliverable.id} ({deliverable.name}) on issue "
+                f"#{deliverable.work_item_id} was deleted after it was listed",
+                "run the trial again: it lists what is attached now (ask the vendor to attach "
+                "the file again if it was deleted by mistake)",
+            ) from None
         content = await self.rest.raw("download deliverable", meta["attachment"]["content_url"])
         digest = hashlib.sha256(content).hexdigest()
         if len(content) != deliverable.size or digest != deliverable.sha256:
@@ -241,11 +255,14 @@ class RedmineAdapter(RedmineHandover):
             activity = entry["activity"]["name"]
             role = self.section.activities.get(activity)
             if role is None:
+                priced = ", ".join(sorted(self.section.activities))
                 raise self.rest.setup_error(
                     "read timesheets",
-                    f"time entry {entry['id']} is booked as '{activity}', which the plan "
-                    "does not price",
-                    f"map it to a rate-card role in redmine.activities, e.g. {activity}: ROLE",
+                    f"time entry {entry['id']} ({entry['hours']} h on issue "
+                    f"#{entry['issue']['id']}) is booked as '{activity}', which the plan does "
+                    "not price, so the rung's cost cannot be known",
+                    f"ask the vendor to book it under an activity the statement of work prices "
+                    f"({priced}) and run the trial again; nothing is recorded until then",
                 )
             lines.append(mapping.timesheet_line(entry, role, self.rate_card[role], self.currency))
         return sorted(lines, key=lambda line: int(line.id))
@@ -368,9 +385,20 @@ class RedmineAdapter(RedmineHandover):
         ]
 
     async def _issue(self, call: str, issue_id: str, include: str = "journals") -> Json:
+        """An issue of the plan's project; VendorSetupError if it was moved out of it (its
+        time entries and files would silently leave the trial's cost and evidence)."""
         issue: Json = (await self.rest.get(call, f"/issues/{issue_id}.json", {"include": include}))[
             "issue"
         ]
+        if issue["project"]["id"] != (await self.setup()).project_id:
+            raise self.rest.setup_error(
+                call,
+                f"issue #{issue_id} ({issue['subject']}) was moved to project "
+                f"'{issue['project']['name']}', out of {self.section.project}: its time "
+                "entries and files would no longer count for the trial",
+                "move it back in Redmine (the issue's Project field) and run the trial "
+                "again; the engine never moves an issue",
+            )
         return issue
 
     async def _read_all(self, call: str, ids: list[str]) -> list[Json]:

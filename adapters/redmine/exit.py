@@ -4,6 +4,14 @@ export built by the engine from the API, and knowledge transfer as wiki pages (a
 Redmine keeps no record of a membership once removed, so a grant's id is the principal
 (`member:USER-ID`), stable across the removal: a named user with no membership is listed
 as revoked, at the time it was read.
+
+A role a user holds through a group that is a member of the project ("inherited") cannot
+be removed from the user's membership (Redmine answers 422): only taking the user out of
+the group, or the group out of the project, removes it. The engine does neither (a group
+is shared with other projects and people). `trials check-vendor` and onboarding refuse
+such a user as a setup problem (`refuse_inherited`); at the exit the grant says so in its
+scope and is left unrevoked, so every other grant is still revoked and this one becomes a
+person's to-do.
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ class RedmineHandover:
         """One grant per named vendor user and client account: its project membership, or,
         when it has none, a grant read back as revoked."""
         setup = await self.setup()
-        members = await self._memberships()
+        members, groups = await self._memberships()
         now = datetime.now(UTC)
         grants = []
         for user_id, login in sorted({**setup.staff, **setup.clients}.items()):
@@ -69,14 +77,43 @@ class RedmineHandover:
                 )
             else:
                 grant = mapping.grant(membership, self.section.project, login, now)
+                if inherited := _inherited(membership):
+                    through = ", ".join(groups) or "a group"
+                    grant.scope += (
+                        f"; {', '.join(inherited)} through {through}, which only an "
+                        "administrator can remove"
+                    )
                 grants.append(grant.model_copy(update={"id": f"member:{user_id}"}))
         return grants
 
+    async def refuse_inherited(self) -> None:
+        """VendorSetupError naming the first named user who holds roles through a group:
+        the exit could not revoke them (the check `trials check-vendor` and onboarding make)."""
+        setup = await self.setup()
+        members, groups = await self._memberships()
+        for user_id, login in sorted({**setup.staff, **setup.clients}.items()):
+            membership = members.get(user_id)
+            if membership is None or not (inherited := _inherited(membership)):
+                continue
+            through = ", ".join(groups) or "a group"
+            raise self.rest.setup_error(
+                "check access grants",
+                f"{login} holds {', '.join(inherited)} in project {self.section.project} "
+                f"through a group's membership ({through}); Redmine removes such a role only "
+                "with the group, so the exit plan could not revoke it",
+                f"an administrator gives {login} a membership of its own and takes it out of "
+                f"the group (Administration → Groups → {through} → Users), or removes the "
+                "group from the project; then run again",
+            )
+
     async def revoke_grant(self, grant_id: str, key: str) -> AccessGrant:
-        """Remove the user's membership, then read the memberships back to see it gone."""
+        """Remove the user's membership, then read the memberships back to see it gone. A
+        membership with roles through a group is left as it is (Redmine refuses to remove
+        it): the grant reads back unrevoked, its scope saying why, for a person to remove."""
         user_id = int(grant_id.removeprefix("member:"))
-        membership = (await self._memberships()).get(user_id)
-        if membership is not None:
+        members, _ = await self._memberships()
+        membership = members.get(user_id)
+        if membership is not None and not _inherited(membership):
             await self.rest.delete("revoke access", f"/memberships/{membership['id']}.json")
         grants = {g.id: g for g in await self.access_grants("")}
         grant = grants.get(grant_id)
@@ -178,14 +215,15 @@ class RedmineHandover:
     def _system(self) -> str:
         return f"redmine project {self.section.project}"
 
-    async def _memberships(self) -> dict[int, Json]:
-        """The project's user memberships by user id (group memberships aside)."""
+    async def _memberships(self) -> tuple[dict[int, Json], list[str]]:
+        """The project's user memberships by user id, and the names of its member groups."""
         found = await self.rest.pages(
             "read memberships",
             f"/projects/{self.section.project}/memberships.json",
             "memberships",
         )
-        return {m["user"]["id"]: m for m in found if "user" in m}
+        members = {m["user"]["id"]: m for m in found if "user" in m}
+        return members, sorted(m["group"]["name"] for m in found if "group" in m)
 
     async def _files(self) -> list[Json]:
         files: list[Json] = (
@@ -262,3 +300,8 @@ class RedmineHandover:
 
 def _dump(value: object) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True).encode()
+
+
+def _inherited(membership: Json) -> list[str]:
+    """The names of the roles a membership holds through a group, sorted."""
+    return sorted(r["name"] for r in membership.get("roles", []) if r.get("inherited"))

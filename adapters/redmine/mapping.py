@@ -122,6 +122,7 @@ def ticket(
             )
         )
     author = issue["author"]
+    opened = _opened_status(issue)
     return Ticket(
         id=str(issue["id"]),
         url=f"{base_url.rstrip('/')}/issues/{issue['id']}",
@@ -131,8 +132,20 @@ def ticket(
         opened_by=staff.get(author["id"], author.get("name", str(author["id"]))),
         status=issue["status"]["name"],
         closed=str(issue["status"]["id"]) in closed,
+        opened_status=names.get(opened, opened),
+        opened_closed=opened in closed,
         events=events,
     )
+
+
+def _opened_status(issue: Json) -> str:
+    """The id of the status an issue was created in: the old value of its first status
+    change, or its status now if it never changed (Redmine journals every change)."""
+    for journal in issue.get("journals", []):
+        for detail in journal.get("details", []):
+            if detail.get("property") == "attr" and detail.get("name") == "status_id":
+                return str(detail.get("old_value"))
+    return str(issue["status"]["id"])
 
 
 def timesheet_line(entry: Json, role: str, rate: Decimal, currency: str) -> TimesheetLine:

@@ -78,7 +78,8 @@ async def test_a_ghost_vendor_times_out_and_says_so(simulator_server: StartSimul
         with pytest.raises(VendorUnavailable) as raised:
             await client.whoami()
     assert str(raised.value) == (
-        "Vendor Sim, auth check: no answer in time (timeout) (gave up after 2 attempts)."
+        "Vendor Sim, auth check: no answer in time (timeout) (gave up after 2 attempts; "
+        "try again once it answers)."
     )
 
 

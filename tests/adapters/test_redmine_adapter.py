@@ -146,11 +146,23 @@ def count_issues(redmine: Redmine, project: str) -> int:
     return int(ok(found)["total_count"])
 
 
-def open_issue(client: httpx.Client, project: str, subject: str, tracker: str = "Feature") -> int:
+def open_issue(
+    client: httpx.Client,
+    project: str,
+    subject: str,
+    tracker: str = "Feature",
+    status: str | None = None,
+) -> int:
+    """A new issue, in `status` if given (as a vendor logging one after the fact would)."""
     with client:
         trackers = {t["name"]: t["id"] for t in ok(client.get("/trackers.json"))["trackers"]}
         issue = {"project_id": project, "subject": subject, "tracker_id": trackers[tracker]}
-        return int(ok(client.post("/issues.json", json={"issue": issue}))["issue"]["id"])
+        if status is not None:
+            statuses = ok(client.get("/issue_statuses.json"))["issue_statuses"]
+            issue["status_id"] = next(s["id"] for s in statuses if s["name"] == status)
+        created = ok(client.post("/issues.json", json={"issue": issue}))["issue"]
+        assert status is None or created["status"]["name"] == status, created["status"]
+        return int(created["id"])
 
 
 def log_time(
@@ -324,6 +336,25 @@ async def test_a_work_item_follows_the_vendors_status(redmine: Redmine) -> None:
     assert delivered.due_at.date() == (datetime.now(UTC) + timedelta(days=5)).date()
 
 
+async def test_a_rung_issue_moved_out_of_the_project_is_named_not_lost(redmine: Redmine) -> None:
+    """Its time entries and files would leave the trial's cost and evidence unseen: the
+    next read of it says where it went and how to bring it back."""
+    project, elsewhere = redmine.new_project(), redmine.new_project()
+    _, login = staff(redmine, project)
+    vendor = adapter(redmine, project, [login])
+    work = await vendor.ensure_work_item(item(), "k")
+    target = ok(redmine.admin.get(f"/projects/{elsewhere}.json"))["project"]["id"]
+    moved = redmine.admin.put(f"/issues/{work.id}.json", json={"issue": {"project_id": target}})
+    assert moved.status_code == 204, moved.text
+    for read in (vendor.work_item(work.id), vendor.deliverables(work.id)):
+        with pytest.raises(VendorSetupError) as refused:
+            await read
+        said = str(refused.value)
+        assert f"issue #{work.id} (" in said and f"was moved to project '{elsewhere}'" in said
+        assert f"out of {project}" in said and "move it back in Redmine" in said
+    await vendor.aclose()
+
+
 async def test_a_reopened_work_item_is_delivered_when_resolved_again(redmine: Redmine) -> None:
     project = redmine.new_project()
     _, login = staff(redmine, project)
@@ -367,6 +398,23 @@ async def test_deliverables_are_the_staffs_attachments(redmine: Redmine) -> None
     assert downloaded == content
 
 
+async def test_an_attachment_deleted_after_listing_is_named(redmine: Redmine) -> None:
+    project = redmine.new_project()
+    _, login = staff(redmine, project)
+    vendor = adapter(redmine, project, [login])
+    work = await vendor.ensure_work_item(item(), "k")
+    attach(redmine.as_user(login), work.id, "runbook.txt", b"runbook v1\n")
+    [listed] = await vendor.deliverables(work.id)
+    assert redmine.admin.delete(f"/attachments/{listed.id}.json").status_code == 204
+    with pytest.raises(VendorSetupError) as refused:
+        await vendor.download_deliverable(listed)
+    assert await vendor.deliverables(work.id) == []  # the next listing no longer has it
+    await vendor.aclose()
+    said = str(refused.value)
+    assert f"attachment {listed.id} (runbook.txt) on issue #{work.id} was deleted" in said
+    assert "run the trial again" in said
+
+
 # 5. timesheets
 
 
@@ -396,8 +444,12 @@ async def test_an_unmapped_activity_is_named(redmine: Redmine) -> None:
     vendor = adapter(redmine, project, [login], activities={"Development": "engineer"})
     work = await vendor.ensure_work_item(item(), "k")
     log_time(redmine.as_user(login), int(work.id), "1", activity(redmine, "Design"))
-    with pytest.raises(VendorSetupError, match="'Design'"):
+    with pytest.raises(VendorSetupError) as refused:
         await vendor.timesheets("acme")
+    said = str(refused.value)
+    assert "is booked as 'Design'" in said and f"issue #{work.id}" in said
+    assert "ask the vendor to book it under an activity the statement of work prices " in said
+    assert "(Development)" in said
     await vendor.aclose()
 
 
@@ -463,6 +515,45 @@ async def test_access_grants_are_memberships_and_revoked(redmine: Redmine) -> No
     await vendor.aclose()
     assert later.id == grant.id
     assert later.revoked_at is not None
+
+
+async def test_a_role_held_through_a_group_is_refused_at_the_check_and_left_for_a_person_at_exit(
+    redmine: Redmine,
+) -> None:
+    """Redmine answers 422 to removing a role a user holds through a member group. The
+    check (check-vendor, onboarding) refuses it with the fix; at the exit the grant says
+    why in its scope and stays unrevoked, while every other grant is still revoked."""
+    project = redmine.new_project()
+    user_id, login = staff(redmine, project)
+    other_id, other = staff(redmine, project)
+    vendor = adapter(redmine, project, [login, other])
+    group_name = f"Vendor staff {uuid.uuid4().hex[:6]}"
+    group = ok(
+        redmine.admin.post(
+            "/groups.json", json={"group": {"name": group_name, "user_ids": [user_id]}}
+        )
+    )["group"]
+    redmine.add_member(project, group["id"], "Reporter")
+    with pytest.raises(VendorSetupError) as refused:
+        await vendor.whoami()
+    said = str(refused.value)
+    assert f"{login} holds Reporter in project {project} through a group's membership" in said
+    assert f"({group_name})" in said and "takes it out of the group" in said
+    grants = {g.principal: g for g in await vendor.access_grants("acme")}
+    held = grants[login]
+    assert held.scope == (
+        f"Developer, Reporter; Reporter through {group_name}, which only an administrator "
+        "can remove"
+    )
+    kept = await vendor.revoke_grant(held.id, "r1")
+    assert kept.revoked_at is None  # left for a person: the exit's to-do names it
+    gone = await vendor.revoke_grant(grants[other].id, "r2")
+    assert gone.revoked_at is not None  # the other grant is revoked all the same
+    await vendor.aclose()
+    members = ok(redmine.admin.get(f"/projects/{project}/memberships.json"))["memberships"]
+    mine = [m for m in members if m.get("user", {}).get("id") == user_id]
+    assert [r["name"] for r in mine[0]["roles"]] == ["Developer", "Reporter"]  # untouched
+    assert not [m for m in members if m.get("user", {}).get("id") == other_id]
 
 
 # 8. export
@@ -650,6 +741,7 @@ async def test_tickets_follow_the_journals_and_measure(redmine: Redmine) -> None
         assert ticket.opened_at == when(issue["created_on"])
         assert [e.at for e in ticket.events] == [when(j["created_on"]) for j in issue["journals"]]
     expected = max(first_response_minutes(i, vendor_id) for i in issues)  # p90 of 3: the 3rd
+    assert [tickets[str(n)].opened_status for n in (one, two, three)] == ["New"] * 3
     now = datetime.now(UTC)
     measured = measure(
         ticket_metric("p90_first_response_minutes"),
@@ -663,3 +755,46 @@ async def test_tickets_follow_the_journals_and_measure(redmine: Redmine) -> None
     )
     assert measured.value == expected
     assert measured.sample_size == 3
+
+
+async def test_tickets_remember_the_status_they_were_created_in(redmine: Redmine) -> None:
+    """No journal, yet closed; or opened straight into waiting on the client: the status a
+    ticket was created in is read from its first status change, or its status now."""
+    project = redmine.new_project()
+    _, login = staff(redmine, project)
+    vendor = adapter(redmine, project, [login])
+    with redmine.allow_created_in("Support", "Closed", "Feedback"):
+        logged = open_issue(
+            redmine.as_user(login), project, "Phone call, fixed", "Support", "Closed"
+        )
+        waiting = open_issue(
+            redmine.as_user(login), project, "Send the logs", "Support", "Feedback"
+        )
+    time.sleep(1.2)  # Redmine keeps whole seconds: a pause long enough to see
+    set_status(redmine.as_user(login), waiting, "In Progress")
+    tickets = {t.id: t for t in await vendor.tickets("acme")}
+    await vendor.aclose()
+    first, second = tickets[str(logged)], tickets[str(waiting)]
+    assert (first.events, first.opened_status, first.opened_closed) == ([], "Closed", True)
+    assert (second.opened_status, second.opened_closed, second.status) == (
+        "Feedback",
+        False,
+        "In Progress",
+    )
+    now = datetime.now(UTC)
+    measured = measure(
+        ticket_metric("p90_resolution_minutes"),
+        list(tickets.values()),
+        window_start=now - timedelta(hours=1),
+        window_end=now + timedelta(hours=1),
+        waiting_statuses=frozenset({"Feedback"}),
+    )
+    assert measured.ticket_ids == [str(waiting)]  # the one created closed is left out, said so
+    assert "1 ticket created closed left out" in measured.sentence
+    [explained] = [t for t in measured.tickets if t.id == str(waiting)]
+    [pause] = explained.paused  # paused from its creation, in Feedback, to the vendor's move
+    assert (pause.status, pause.start, pause.end) == (
+        "Feedback",
+        second.opened_at,
+        second.events[0].at,
+    )

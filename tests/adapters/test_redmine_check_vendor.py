@@ -97,3 +97,22 @@ def test_each_setup_problem_is_one_line_with_its_fix(  # type: ignore[no-untyped
 def test_a_project_the_key_cannot_see_is_named(plan_for, redmine: Redmine) -> None:  # type: ignore[no-untyped-def]
     code, output = check(plan_for(("project: t-", "project: gone-t-")), redmine.admin_key)
     assert code == 1 and "gone-t-" in output, output
+
+
+def test_a_vendor_user_in_a_member_group_is_named_with_the_fix(  # type: ignore[no-untyped-def]
+    plan_for, redmine: Redmine, redmine_project: str
+) -> None:
+    """A role held through a group is one the exit could not revoke: said before the trial."""
+    path = plan_for()
+    with redmine.client() as http:
+        users = http.get("/users.json", params={"name": f"{redmine_project}-bob"}).json()
+        [bob] = [u["id"] for u in users["users"] if u["login"] == f"{redmine_project}-bob"]
+        made = http.post(
+            "/groups.json", json={"group": {"name": f"{redmine_project} staff", "user_ids": [bob]}}
+        )
+        made.raise_for_status()
+    redmine.add_member(redmine_project, made.json()["group"]["id"], "Reporter")
+    code, output = check(path, redmine.admin_key)
+    assert code == 1, output
+    assert f"{redmine_project}-bob holds Reporter in project {redmine_project}" in output
+    assert "takes it out of the group" in output

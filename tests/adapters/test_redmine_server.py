@@ -4,7 +4,11 @@ Redmine adapter relies on (queries, authorship, journals, files, memberships, wi
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -213,3 +217,58 @@ def test_with_the_rest_api_off_the_current_user_is_403(
         rails_runner(tmp_path / "off", 'Setting.rest_api_enabled = "0"')
         # Redmine re-reads its settings when the table changes, so no restart is needed.
         assert server.admin.get("/users/current.json").status_code == 403
+
+
+def test_a_request_that_meets_another_write_waits_for_it_instead_of_failing(
+    redmine: Redmine, redmine_project: str
+) -> None:
+    """The simulated clock writes Redmine's SQLite file beside Rails: while such a write
+    holds the lock, a read goes on (WAL) and a write waits for it; neither answers 500
+    ("database is locked")."""
+    database = redmine.database
+    assert database is not None
+    issue = create_issue(redmine.admin, redmine_project, "Locked")
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        with sqlite3.connect(database, timeout=30) as db:
+            db.execute("BEGIN EXCLUSIVE")
+            held.set()
+            time.sleep(1.5)
+        db.close()
+
+    writer = threading.Thread(target=hold_the_lock)
+    writer.start()
+    assert held.wait(30)
+    read = redmine.admin.get(f"/issues/{issue}.json", params={"include": "journals"})
+    noted = redmine.admin.put(f"/issues/{issue}.json", json={"issue": {"notes": "after"}})
+    writer.join(30)
+    assert read.status_code == 200, read.text
+    assert noted.status_code == 204, noted.text
+    journals = redmine.admin.get(f"/issues/{issue}.json", params={"include": "journals"})
+    assert [j["notes"] for j in journals.json()["issue"]["journals"]] == ["after"]
+
+
+def test_concurrent_lists_and_writes_all_answer(redmine: Redmine, redmine_project: str) -> None:
+    """WEBrick serves requests at once: lists read while tickets are created and noted, as
+    the engine and the simulated vendor do, all answer; none waits out a lock (a 500)."""
+    issue = create_issue(redmine.admin, redmine_project, "Busy")
+    for n in range(20):  # lists long enough to be walked while a write commits
+        create_issue(redmine.admin, redmine_project, f"Filler {n}")
+
+    def one(n: int) -> int:
+        with redmine.client() as client:
+            if n % 3 == 0:
+                listed = {"project_id": redmine_project, "status_id": "*", "limit": "100"}
+                return client.get("/issues.json", params=listed).status_code
+            if n % 3 == 1:
+                noted = {"issue": {"notes": f"note {n}"}}
+                return client.put(f"/issues/{issue}.json", json=noted).status_code
+            made = {"issue": {"project_id": redmine_project, "subject": f"At once {n}"}}
+            return client.post("/issues.json", json=made).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(one, range(24)))
+    assert statuses == [[200, 204, 201][n % 3] for n in range(24)]
+    journals = redmine.admin.get(f"/issues/{issue}.json", params={"include": "journals"})
+    assert len(journals.json()["issue"]["journals"]) == 8

@@ -144,7 +144,8 @@ async def test_a_timeout_is_retried_then_reported() -> None:
             await vendor.health()
     assert len(seen) == 4
     assert str(raised.value) == (
-        "Vendor Acme, health check: no answer in time (timeout) (gave up after 4 attempts)."
+        "Vendor Acme, health check: no answer in time (timeout) (gave up after 4 attempts; "
+        "try again once it answers)."
     )
 
 

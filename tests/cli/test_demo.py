@@ -67,3 +67,32 @@ def test_the_demo_expands_one_exits_one_and_stops_one_at_the_cap(
         dates = [date.fromisoformat(d) for d in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", markdown)]
         # Within the ladders' due days: 36 for the pilot, 90 more for engagement 2.
         assert dates and all(abs(d - today) <= timedelta(days=126) for d in dates), (slug, dates)
+
+
+def test_the_demo_bakeoff_selects_the_reliable_vendor_and_reports_them_side_by_side(
+    settings: Settings, prefect_api: None
+) -> None:
+    env = os.environ | {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "80"}
+    trials = Path(sys.executable).parent / "trials"
+    done = subprocess.run(
+        [str(trials), "demo", "--bakeoff"], env=env, capture_output=True, text=True, timeout=300
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output and " ERROR " not in output
+    rows = {
+        line.split()[0].rsplit("-", 1)[1]: line.split()
+        for line in done.stdout.splitlines()
+        if re.match(r"demo-\d{4}-\d{6}-(acme|brightdesk|northwind) ", line)
+    }
+    assert set(rows) == {"acme", "brightdesk", "northwind"}, output
+    assert rows["acme"][1:5] == ["evaluating", "3/3", "then", "2/2"] and "expand" in rows["acme"]
+    assert rows["brightdesk"][1] == rows["northwind"][1] == "closed"
+    bakeoff = rows["acme"][0].rsplit("-", 1)[0]
+    assert f"trials report {bakeoff}" in done.stdout
+    shown = subprocess.run(
+        [str(trials), "report", bakeoff], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    html = (settings.data_dir / "reports" / f"{bakeoff}.html").read_text()
+    assert "Selected: acme</strong>, by policy" in html and html.count("data:image/png") == 2

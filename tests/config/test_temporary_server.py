@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
-SERVER_APP = "prefect.server.api.server:create_app"  # on the temporary server's command line
+SERVER_APP = "config.temporary_server:create_app"  # on the temporary server's command line
 
 
 @pytest.fixture(scope="module")

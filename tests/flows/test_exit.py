@@ -303,10 +303,8 @@ async def test_archiving_a_document_again_keeps_one_row_with_the_new_content(
     with read_session(settings) as session:
         trial_id = session.exec(select(Trial.id).where(Trial.slug == slug)).one()
     assert trial_id is not None
-    await archive_file.fn(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"draft")
-    new = await archive_file.fn(
-        trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"final"
-    )
+    archive_file(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"draft")
+    new = archive_file(trial_id, slug, "kt_document", "kt-0001", "kt-0001-runbook", b"final")
     with read_session(settings) as session:
         rows = session.exec(select(StoredFile)).all()
     assert [(r.vendor_ref, r.size, r.sha256) for r in rows] == [("kt-0001", 5, new.sha256)]

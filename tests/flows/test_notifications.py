@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
@@ -27,9 +27,19 @@ from flows.monitor import monitor
 from store.db import write_session
 from store.trials import get_trial
 from tests.flows.conftest import StoreTrial, start_workers, stop_workers
+from tests.flows.test_service import undeploy
 from tests.notifications.sinks import HttpSink, SmtpSink, free_port, http_sink, smtp_sink
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _undeployed_after(prefect_api: None) -> Iterator[None]:
+    """The tests here register prefect.yaml's deployments on the session's server with
+    `trials deploy`; they are deleted after the module, as the service tests' are."""
+    yield
+    undeploy()
+
 
 TRIALS = str(Path(sys.executable).with_name("trials"))
 SECRET = "whsec_" + base64.b64encode(b"notify-test-secret-32-bytes-long").decode()

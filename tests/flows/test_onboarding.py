@@ -16,9 +16,13 @@ from cli.main import app
 from config import Settings
 from flows.exit import exit_trial
 from flows.onboarding import onboarding
-from models.tables import Decision, ExitStep, Trial, Vendor, VendorEffect
-from store.db import read_session
-from tests.flows.conftest import StoreTrial, paused_run
+from models.monitor import ANNOUNCED
+from models.notify import GateNotice
+from models.tables import AuditEntry, Decision, ExitStep, Trial, Vendor, VendorEffect
+from store.db import read_session, write_session
+from store.trials import set_waiting_for
+from tasks.reporting import announce_gate
+from tests.flows.conftest import StoreTrial, events_about, paused_run
 
 runner = CliRunner()
 
@@ -119,3 +123,39 @@ async def test_a_rejected_budget_ends_the_trial_and_revokes_the_access(
     trial, _ = stored(settings, slug)
     assert trial.phase == "closed"
     assert grants and all(g["revoked_at"] is not None for g in grants)
+
+
+async def test_a_gates_opening_is_sent_once_then_the_trial_waits_and_a_rerun_sends_nothing(
+    settings: Settings, stored_trial: StoreTrial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    real = announce_gate
+
+    async def counted(notice: GateNotice) -> None:  # the real send, counted
+        sent.append(notice.gate)
+        await real(notice)
+
+    monkeypatch.setattr("flows.gates.announce_gate", counted)
+    slug = stored_trial(slug="told-once")  # its own event ids: the API keeps the others'
+    since = datetime.now(UTC)
+    assert await onboarding(slug, decisions="defer") is None
+    [opened] = await events_about("trials.gate.opened", slug, since, 1)
+    assert opened.payload["gate"] == "budget-approval:e1"
+    assert sent == ["budget-approval:e1"]
+    assert waiting_of(settings) == "budget approval at onboarding"
+    # A run killed after recording the send and before recording the wait leaves the trial
+    # not waiting for a person, so the monitor carries it on; that rerun waits, untold again.
+    with write_session(settings) as session:
+        set_waiting_for(session=session, slug=slug, what=None)
+    assert await onboarding(slug, decisions="defer") is None
+    assert await onboarding(slug, decisions="defer") is None
+    assert sent == ["budget-approval:e1"]
+    assert waiting_of(settings) == "budget approval at onboarding"
+    with read_session(settings) as session:
+        told = session.exec(select(AuditEntry.reason).where(AuditEntry.action == ANNOUNCED)).all()
+    assert told == ["budget-approval:e1"]
+
+
+def waiting_of(settings: Settings) -> str | None:
+    with read_session(settings) as session:
+        return session.exec(select(Trial.waiting_for)).one()

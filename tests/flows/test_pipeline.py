@@ -13,6 +13,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
+    FlowRunFilterParentFlowRunId,
     FlowRunFilterParentTaskRunId,
     FlowRunFilterTags,
 )
@@ -58,7 +59,8 @@ async def test_a_vendor_that_delivers_is_expanded_and_climbs_the_larger_ladder(
     settings: Settings, stored_trial: StoreTrial, profile: ProfileName
 ) -> None:
     slug = stored_trial(profile)
-    assert await trial(slug, decisions="auto", wait_seconds=30) == "waiting"
+    ran = await trial(slug, decisions="auto", wait_seconds=30, return_state=True)
+    assert await ran.result() == "waiting"
     row, rungs, choices, exits, _ = stored(settings)
     # The same run opened engagement 2, climbed its ladder, and waits for a person at its
     # evaluation: it would expand, but the plan has no third engagement to open.
@@ -71,14 +73,15 @@ async def test_a_vendor_that_delivers_is_expanded_and_climbs_the_larger_ladder(
     assert engagement_2(settings) == [("office-rollout", "accepted"), ("l2-takeover", "accepted")]
     assert exits and set(exits) == {"pending"}  # the exit plan is carried forward, ready
     async with get_client() as client:
-        ladders = await client.read_flow_runs(
+        run = await client.read_flow_run(ran.state_details.flow_run_id)
+        phases = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
-                tags=FlowRunFilterTags(
-                    all_=[f"trial:{slug}", "phase:piloting", "vendor:Acme Managed Services"]
-                )
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id])
             )
         )
-    assert {run.name for run in ladders} == {f"ladder-{slug}"}
+    # The phases ran in the trial's own run, tagged for the UI, and not as subflows.
+    assert run.name == f"trial-{slug}" and phases == []
+    assert {f"trial:{slug}", "vendor:Acme Managed Services"} <= set(run.tags)
 
 
 async def test_a_poor_vendor_is_exited_and_closed(

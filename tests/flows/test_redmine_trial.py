@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -36,7 +38,8 @@ from tasks.connection import vendor_api
 from tasks.monitor import polled_changes, watch_trials
 from tests.conftest import EXAMPLES
 from tests.flows.test_crash import engine, kill_when
-from tests.redmine import Redmine
+from tests.flows.test_run_command import TRIALS, environment
+from tests.redmine import Redmine, redmine_server
 
 pytestmark = pytest.mark.e2e
 KEY_VARIABLE = "NORTHWIND_REDMINE_KEY"
@@ -81,9 +84,16 @@ def redmine_trial(
     """Store the Redmine example as a trial in a project of its own, with the vendor's
     staff, a client service account and a requester, and start the simulated vendor."""
     started: list[Vendor] = []
+    server = redmine
 
-    def start(profile: ProfileName, *, clock: bool = True) -> tuple[str, Plan]:
-        project = redmine_project
+    def start(
+        profile: ProfileName, *, clock: bool = True, store: bool = True, on: Redmine | None = None
+    ) -> tuple[str, Plan]:
+        """The trial's id and plan, written to `plan.yaml` in the test's directory; stored
+        unless `store` is False (for `trials run PLAN` to store it). In a new project of the
+        Redmine `on` when given (one the test stops and starts), else the session's."""
+        redmine = server if on is None else on
+        project = redmine_project if on is None else on.new_project()
         logins = {n: f"{project}-{n}" for n in ("alice", "bob", "svc", "requester")}
         for name, login in logins.items():
             user_id, _ = redmine.create_user(login)
@@ -108,8 +118,9 @@ def redmine_trial(
         plan_file = tmp_path / "plan.yaml"
         plan_file.write_text(text)
         plan = require_valid(load_plan(plan_file, settings.policy))
-        with write_session(settings) as session:
-            create_trial(session=session, plan=plan, actor="tester")
+        if store:
+            with write_session(settings) as session:
+                create_trial(session=session, plan=plan, actor="tester")
         assert plan.redmine is not None
         vendor = RedmineVendor(
             url=redmine.url,
@@ -181,11 +192,20 @@ def ticket_values(settings: Settings, expectation: str) -> list[tuple[Decimal, E
     return found
 
 
-async def test_a_reliable_vendor_in_redmine_climbs_the_ladder_measured_from_its_tickets(
+def test_a_reliable_vendor_in_redmine_climbs_the_ladder_measured_from_its_tickets(
     settings: Settings, redmine: Redmine, redmine_trial: Start, tmp_path: Path
 ) -> None:
-    slug, plan = redmine_trial(ProfileName.RELIABLE)
-    assert await trial(slug, decisions="auto", wait_seconds=60) == "waiting"
+    """From `trials run PLAN --auto`, as a vendor manager starts it, to its evaluation."""
+    slug, plan = redmine_trial(ProfileName.RELIABLE, store=False)
+    ran = subprocess.run(
+        [TRIALS, "run", str(tmp_path / "plan.yaml"), "--auto", "--wait", "60"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"Trial {slug}: waiting." in ran.stdout
     with read_session(settings) as session:
         row = session.exec(select(Trial).where(Trial.slug == slug)).one()
         rungs = session.exec(select(PilotTask.status).where(PilotTask.trial_id == row.id)).all()
@@ -404,3 +424,76 @@ async def test_the_monitor_asks_redmine_once_per_trial_and_carries_on_only_on_a_
             f"/issues/{rung['id']}.json", json={"issue": {"notes": "Starting Monday."}}
         ).raise_for_status()
     assert (await monitor(advance="here", wait_seconds=2))["advanced"] == 1
+
+
+def trials_run(slug: str) -> subprocess.Popen[str]:
+    """`trials run SLUG --auto` as a process, against this test's store and Prefect API."""
+    return subprocess.Popen(
+        [TRIALS, "run", slug, "--auto", "--wait", "90"],
+        env=environment(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _until(ready: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 180
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"never {what}: {process.communicate()}")
+        time.sleep(0.1)
+
+
+def test_redmine_down_mid_ladder_is_said_and_ridden_out_and_nothing_is_made_twice(
+    settings: Settings, redmine_template: Path, redmine_trial: Start, tmp_path: Path
+) -> None:
+    """Redmine stopped mid-ladder, as a server goes down. A run whose Redmine stays down
+    retries (the client's policy, then the task's), then ends with one line and exit 1, the
+    trial left as it was. Once Redmine is back the rerun carries on, rides out a short
+    outage of its own, and climbs to the evaluation with each issue made once."""
+    directory = tmp_path / "redmine"
+    with redmine_server(redmine_template, directory) as first:
+        port = int(first.url.rsplit(":", 1)[1])
+        slug, plan = redmine_trial(ProfileName.RELIABLE, on=first)
+        assert plan.redmine is not None
+        project = plan.redmine.project
+        running = trials_run(slug)
+        _until(lambda: len(rung_issues(first, project)) >= 1, running, "opened rung-1's issue")
+    with pytest.raises(httpx.TransportError):  # really down
+        httpx.get(f"{first.url}/users/current.json", timeout=2)
+    out, err = running.communicate(timeout=300)
+    assert running.returncode == 1, out + err
+    assert "Traceback" not in out + err
+    [said] = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert f"Vendor Vendor of {project}" in said and f"cannot reach {first.url}" in said
+    assert "attempts; try again once it answers" in said
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+    assert row.phase == "piloting"
+
+    with redmine_server(redmine_template, directory, port=port, fresh=False) as second:
+        rerun = trials_run(slug)
+        _until(lambda: len(rung_issues(second, project)) >= 2, rerun, "opened rung-2's issue")
+    down_at = time.monotonic()
+    with redmine_server(redmine_template, directory, port=port, fresh=False) as third:
+        outage = time.monotonic() - down_at
+        out, err = rerun.communicate(timeout=300)
+        assert rerun.returncode == 0, f"after an outage of {outage:.0f} s: {out}{err}"
+        assert f"Trial {slug}: waiting." in out
+        subjects = rung_issues(third, project)
+        acks = read(
+            third,
+            "/issues.json",
+            "issues",
+            project_id=project,
+            status_id="*",
+            subject="~:acknowledge]",
+        )
+    assert len(subjects) == len(set(subjects)) == 3, subjects
+    assert len(acks) == 1
+    with read_session(settings) as session:
+        row = session.exec(select(Trial).where(Trial.slug == slug)).one()
+        rungs = session.exec(select(PilotTask.status).where(PilotTask.trial_id == row.id)).all()
+    assert list(rungs) == ["accepted"] * 3
+    assert (row.phase, row.waiting_for) == ("evaluating", "decision at evaluation")

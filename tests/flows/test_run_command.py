@@ -76,16 +76,16 @@ def test_run_asks_at_both_gates_and_the_answers_carry_the_same_run_on(
         stderr=subprocess.PIPE,
     )
     waits_for(settings, slug, "budget approval at onboarding", running)
-    assert "Resumed onboarding-" in decide(slug, "approve", "--reason", "In the Q4 budget")
+    assert f"Resumed trial-{slug}:" in decide(slug, "approve", "--reason", "In the Q4 budget")
     waits_for(settings, slug, "client review to accept the rung", running)
-    assert "Resumed ladder-" in review(slug, "satisfaction", "4.6")
+    assert f"Resumed trial-{slug}:" in review(slug, "satisfaction", "4.6")
     waits_for(settings, slug, "decision at evaluation", running)
-    assert "Resumed evaluation-" in decide(slug, "expand", "--reason", "All targets met")
+    assert f"Resumed trial-{slug}:" in decide(slug, "expand", "--reason", "All targets met")
     # The same run opens engagement 2, climbs its ladder and asks at its evaluation.
     waits_for(settings, slug, "client review to accept the rung", running, engagement=2)
-    assert "Resumed ladder-" in review(slug, "all-office-satisfaction", "4.5")
+    assert f"Resumed trial-{slug}:" in review(slug, "all-office-satisfaction", "4.5")
     waits_for(settings, slug, "decision at evaluation", running, engagement=2)
-    assert "Resumed evaluation-" in decide(slug, "exit", "--reason", "Renew on a new plan")
+    assert f"Resumed trial-{slug}:" in decide(slug, "exit", "--reason", "Renew on a new plan")
     out, err = running.communicate(timeout=120)
 
     assert running.returncode == 0, err

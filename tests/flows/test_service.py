@@ -44,12 +44,14 @@ pytestmark = pytest.mark.e2e
 TRIALS = str(Path(sys.executable).with_name("trials"))
 DEPLOYMENTS = {
     "trial/trials",
+    "bakeoff/trials",
     "onboarding/trials",
     "ladder/trials",
     "evaluation/trials",
     "expansion/trials",
     "exit/trials",
     "monitor/trials",
+    "carry-on/trials",
     "status-report/trials",
     "report/trials",
     "exit-check/trials",
@@ -75,11 +77,22 @@ def trials(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(prefect_api: None) -> None:
+def deployed(prefect_api: None) -> Iterator[None]:
     """prefect.yaml's deployments, registered once for this module by `trials deploy`."""
     done = trials("deploy")
     assert done.returncode == 0, done.stderr + done.stdout
     assert "Registered the deployments of prefect.yaml" in done.stdout
+    yield
+    undeploy()
+
+
+def undeploy() -> None:
+    """Delete every deployment from the session's Prefect server, and so their triggers:
+    the modules after this one see a server without deployments, as they expect (`trials
+    decide` tells a server with the carry-on deployment, whose trigger starts runs)."""
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            client.delete_deployment(deployment.id)
 
 
 def start_worker() -> subprocess.Popen[bytes]:

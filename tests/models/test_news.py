@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from models.evaluation import WAITING_FOR_DECISION
-from models.monitor import News, OpenRung, Watch, news, waiting_to_apply
+from models.monitor import News, OpenRung, Watch, can_advance, news, waiting_to_apply
 from models.phases import Phase
 
 CARRIED = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -88,3 +88,20 @@ def test_a_quiet_vendor_is_polled_once_per_interval() -> None:
 def test_a_trial_waiting_for_a_person_is_never_news() -> None:
     person = watch(waiting_for=WAITING_FOR_DECISION, carried_on_at=None, last_heard=NOW)
     assert news(person, NOW + POLL * 10, SILENT, POLL) is None
+
+
+@pytest.mark.parametrize(
+    ("phase", "waiting_for", "yes"),
+    [
+        (Phase.PILOTING, VENDOR, True),
+        (Phase.ONBOARDING, None, True),
+        (Phase.DRAFT, None, False),  # never started: `trials start` does that
+        (Phase.CLOSED, None, False),
+        (Phase.EVALUATING, WAITING_FOR_DECISION, False),  # a person's to move
+    ],
+)
+def test_a_run_carries_on_only_a_started_unfinished_trial_no_person_waits_on(
+    phase: Phase, waiting_for: str | None, yes: bool
+) -> None:
+    assert can_advance(phase, waiting_for) is yes
+    assert watch(phase=phase, waiting_for=waiting_for).can_advance is yes

@@ -122,6 +122,10 @@ def test_waiting_on_the_client_is_paused_and_attributed_to_the_client() -> None:
     ]
     assert explained.within_target is True
     assert "150 minutes paused, the client's" in explained.sentence
+    assert result.sentence.endswith(
+        "; 150 minutes waiting on the client (1 ticket), the client's, not counted against "
+        "the vendor"
+    )
 
 
 def test_closed_while_waiting_ends_the_pause_at_the_closing() -> None:
@@ -153,6 +157,7 @@ def test_pause_in_working_time() -> None:
     )
     result = run("p50_resolution_minutes", [t], calendar=OFFICE, waiting_statuses=WAITING)
     assert (result.value, result.client_paused_minutes) == (90, 90)
+    assert "; 90 working minutes waiting on the client (1 ticket)" in result.sentence
 
 
 def test_reopened_ticket_keeps_its_first_resolution() -> None:
@@ -332,6 +337,69 @@ def test_backlog_throughput_and_reopen_rate() -> None:
     # of 2 and 3, closed in the window, 3 was reopened: 1 of 2 = 50%
     rate = run("reopened_tickets_percent", tickets)
     assert (rate.value, rate.unit, rate.ticket_ids) == (50, Unit.PERCENT, ["2", "3"])
+
+
+# --- the status a ticket was created in -------------------------------------------------
+
+
+def created(id: str, opened: datetime, status: str, events: list[TicketEvent]) -> Ticket:
+    closed = status == "Closed"
+    return ticket(id, opened, events).model_copy(
+        update={"opened_status": status, "opened_closed": closed}
+    )
+
+
+def test_a_ticket_created_closed_has_no_time_to_measure_and_says_so() -> None:
+    # Logged after the fact, closed from the start, no journals: 1 is not a 0-minute
+    # resolution nor an open ticket "counting" to the window's end; 2 is measured.
+    logged = created("1", at(5, 9), "Closed", [])
+    answered = ticket("2", at(4, 9), [vendor(at(4, 9, 40), status="Closed", closed=True)])
+    for name in ("p90_first_response_minutes", "p90_resolution_minutes"):
+        result = run(name, [logged, answered], target=Decimal(60))
+        assert (result.value, result.sample_size, result.ticket_ids) == (40, 1, ["2"])
+        assert (result.judged, result.still_open, result.lower_bound) == (1, 0, False)
+        assert "1 ticket created closed left out (no time to measure)" in result.sentence
+        [explained] = [t for t in result.tickets if t.id == "1"]
+        assert not explained.counted and explained.minutes is None
+        assert "created closed (Closed), logged after the fact" in explained.sentence
+    only = run("p90_resolution_minutes", [logged])
+    assert only.value is None and "created closed left out" in only.sentence
+    # It was closed in the window, and is in nobody's backlog.
+    assert run("resolved_tickets", [logged]).value == 1
+    assert run("backlog_tickets", [logged]).value == 0
+    assert run("reopened_tickets_percent", [logged]).value == 0
+
+
+def test_a_ticket_created_waiting_on_the_client_is_paused_from_its_opening() -> None:
+    # Created in Feedback at 09:00 (the client must send a log first); the client answers
+    # at 11:00 (Open); the vendor resolves at 12:00: 60 counted, 120 the client's
+    t = created(
+        "1",
+        at(4, 9),
+        "Feedback",
+        [
+            client(at(4, 11), status="Open", closed=False),
+            vendor(at(4, 12), status="Closed", closed=True),
+        ],
+    )
+    result = run("p50_resolution_minutes", [t], waiting_statuses=WAITING)
+    assert (result.value, result.client_paused_minutes) == (60, 120)
+    assert result.tickets[0].paused[0].start == at(4, 9)
+    # Created in an ordinary status, the creation is no response and pauses nothing.
+    plain = created("2", at(4, 9), "New", [vendor(at(4, 9, 20))])
+    result = run("p50_first_response_minutes", [plain], waiting_statuses=WAITING)
+    assert (result.value, result.client_paused_minutes) == (20, 0)
+
+
+def test_a_ticket_closed_by_the_client_before_any_response_counts_its_wait() -> None:
+    # Opened 09:00, never answered, the requester closes it at 14:00: 300 minutes waited,
+    # counted as such (a gave-up ticket is a miss, never hidden)
+    t = ticket("1", at(4, 9), [client(at(4, 14), status="Closed", closed=True)])
+    result = run("p90_first_response_minutes", [t], target=Decimal(60))
+    assert (result.value, result.still_open, result.within_target) == (300, 0, 0)
+    assert "closed by user before any response 2024-03-04 14:00 UTC: 300 minutes counted" in (
+        result.tickets[0].sentence
+    )
 
 
 # --- determinism ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import httpx
 
 from simulator.clock import SimClock
 from simulator.config import SimulatorConfig
+from simulator.runtime import Simulator
 from tests.conftest import StartSimulator
 from tests.simulator.helpers import TRIAL, acknowledge, advance, create, order, vendor_client
 
@@ -126,6 +127,16 @@ def test_the_clock_starts_now_and_holds_still_when_told() -> None:
     assert clock.now() > held
     clock.hold(at=clock.start - timedelta(days=1))  # never before it was last released
     assert clock.now() == held
+
+
+def test_without_idle_time_no_time_passes_before_the_vendor_first_acts() -> None:
+    """However late the first tick comes (a busy machine), a vendor with nothing in hand
+    and nothing done is held at its start."""
+    simulator = Simulator(SimulatorConfig(seconds_per_day=0.01, idle_time_passes=False))
+    time.sleep(0.05)  # five simulated days before the first tick
+    assert simulator.now() == simulator.clock.start
+    time.sleep(0.05)
+    assert simulator.now() == simulator.clock.start
 
 
 def test_without_idle_time_a_trial_spans_only_the_vendors_work(
