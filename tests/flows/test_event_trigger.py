@@ -4,9 +4,7 @@ trigger; the hourly monitor plays no part."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from uuid import UUID
@@ -15,13 +13,10 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
-    FlowRunFilterDeploymentId,
     FlowRunFilterName,
     FlowRunFilterStartTime,
 )
 from prefect.client.schemas.objects import FlowRun
-from prefect.events import emit_event
-from prefect.events.worker import EventsWorker
 from pydantic import SecretStr
 from sqlmodel import col, select
 
@@ -183,51 +178,3 @@ async def test_a_decision_recorded_with_no_run_waiting_is_applied_by_an_event_tr
     carried = await runs_named(f"carry-on-{slug}", since)
     assert len(carried) == 1 and carried[0].state is not None and carried[0].state.is_completed()
     assert await runs_named("monitor", since) == []
-
-
-async def test_a_burst_of_a_thousand_events_starts_one_carry_on_per_trial(
-    deployed: None,
-) -> None:
-    """A thousand events about ten trials within a second, some of them delivered twice:
-    once each trial's events have settled, exactly one carry-on run per trial (no worker
-    here, so they stay scheduled; a worker would find these trials unknown to the store)."""
-    batch = uuid.uuid4().hex[:6]
-    slugs = [f"burst-{batch}-{n}" for n in range(10)]
-    for n in range(1000):
-        slug = slugs[n % 10]
-        event = {
-            "event": "trials.vendor.work_item.updated",
-            "resource": {
-                "prefect.resource.id": f"trials.trial.{slug}",
-                "prefect.resource.name": slug,
-            },
-            "id": uuid.uuid5(uuid.NAMESPACE_URL, f"{batch}:{n // 2}:{slug}"),  # each one twice
-        }
-        emit_event(**event)  # type: ignore[arg-type]
-    await asyncio.to_thread(EventsWorker.drain_all)
-    # A bound on the wait, not a speed target: the server's trigger service works through
-    # the thousand events at its own pace, which on two busy cores took over 90 s.
-    deadline = time.monotonic() + 300
-    while len(carried := await carry_on_runs(slugs)) < len(slugs):
-        assert time.monotonic() < deadline, f"{len(carried)} carry-on runs"
-        await asyncio.sleep(1)
-    await asyncio.sleep(15)  # past another quiet window: nothing more comes
-    carried = await carry_on_runs(slugs)
-    async with get_client() as client:
-        for run in carried:
-            await client.delete_flow_run(run.id)
-    assert sorted(run.parameters["slug"] for run in carried) == sorted(slugs)
-
-
-async def carry_on_runs(slugs: list[str]) -> list[FlowRun]:
-    """The carry-on deployment's runs for these trials (named once they start, so found by
-    their parameters)."""
-    async with get_client() as client:
-        deployment = await client.read_deployment_by_name("carry-on/trials")
-        runs = await client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id])
-            ),
-            limit=200,
-        )
-    return [run for run in runs if run.parameters.get("slug") in slugs]
