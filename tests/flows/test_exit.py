@@ -43,6 +43,7 @@ from models.tables import ExitStep, StoredFile, Trial, Vendor
 from planfile import load_plan, require_valid
 from simulator.app import create_app
 from simulator.config import ProfileName, SimulatorConfig
+from simulator.serve import listening_socket
 from store.db import read_session, write_session
 from store.trials import create_trial
 from tasks.exit import archive_file
@@ -218,9 +219,7 @@ class StoppableVendor:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        sock = listening_socket(self.port)
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning"))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
