@@ -236,6 +236,7 @@ async def test_a_person_selects_from_the_command_line_once_and_the_rerun_applies
         assert ledger(bases[vendor])["effects"]["exports"] == 1  # type: ignore[index]
 
 
+@pytest.mark.postgres
 @pytest.mark.e2e
 async def test_kills_of_trials_bakeoff_mid_ladder_and_a_rerun_select_once_and_do_nothing_twice(
     settings: Settings, stored_bakeoff: StoreBakeoff, tmp_path: Path

@@ -63,6 +63,7 @@ def query(settings: Settings, statement):  # type: ignore[no-untyped-def]
         return list(session.exec(statement))
 
 
+@pytest.mark.postgres
 async def test_kills_mid_ladder_and_mid_exit_leave_no_duplicate_work(
     settings: Settings, stored_trial: StoreTrial
 ) -> None:

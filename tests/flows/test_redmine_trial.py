@@ -337,6 +337,7 @@ def rung_issues(redmine: Redmine, project: str) -> list[str]:
     return [issue["subject"] for issue in found]
 
 
+@pytest.mark.postgres
 async def test_kills_against_redmine_leave_each_side_effect_once(
     settings: Settings, redmine: Redmine, redmine_trial: Start
 ) -> None:

@@ -53,6 +53,7 @@ def trials(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.postgres
 def test_two_workers_carry_trials_through_a_prefect_server_on_postgresql(
     settings: Settings, stored_trial: StoreTrial, prefect_on_postgres: dict[str, str]
 ) -> None:
