@@ -57,8 +57,9 @@ def nodelay_of_accepted(sock: socket.socket) -> set[int]:
 
 
 def test_connections_accepted_on_the_listening_socket_have_nagle_off() -> None:
-    assert listening_socket().proto == socket.IPPROTO_TCP
-    assert nodelay_of_accepted(listening_socket()) == {1}
+    sock = listening_socket()
+    assert sock.proto == socket.IPPROTO_TCP
+    assert nodelay_of_accepted(sock) == {1}
 
 
 def test_a_socket_made_without_naming_tcp_would_leave_nagle_on() -> None:
