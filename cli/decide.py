@@ -316,9 +316,16 @@ def resume(run: FlowRun, answer: dict[str, Any]) -> bool:
     from prefect.flow_runs import resume_flow_run
 
     try:
-        resume_flow_run(run.id, run_input=answer)
+        # Synchronously even where an event loop runs (a command called from async code):
+        # there, Prefect's dispatch would return the coroutine unawaited and resume nothing.
+        resume_flow_run(run.id, run_input=answer, _sync=True)  # type: ignore[call-arg]
     except (FlowPauseTimeout, NotPausedError):
         return False
+    except RuntimeError as refused:  # the server refused the answer, as it says why
+        raise TrialsError(
+            f"The Prefect server refused to resume {run.name} with this answer: {refused}. "
+            "Answer the gate again as its form in the UI asks."
+        ) from None
     return True
 
 

@@ -16,6 +16,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.context import _temporary_global_settings_context, get_settings_context
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
@@ -24,6 +31,7 @@ from prefect.settings import (
     PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
     temporary_settings,
 )
+from prefect.states import Cancelled
 from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -261,6 +269,25 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         patch.setenv("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
         yield
         run_coro_as_sync(_drain())  # send what is queued while the server still answers
+
+
+@pytest.fixture(autouse=True)
+def _no_paused_run_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Cancel, after each test on the session's Prefect server, the runs it left paused.
+
+    The tests store trials of the same slugs, and `trials decide` resumes the run paused
+    at the trial's gate: one left by an earlier test would take the next test's answer.
+    """
+    yield
+    if "prefect_api" not in request.fixturenames:
+        return
+    with get_client(sync_client=True) as client:
+        for run in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+            )
+        ):
+            client.set_flow_run_state(run.id, Cancelled(), force=True)
 
 
 async def _drain() -> None:
