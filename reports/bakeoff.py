@@ -18,7 +18,6 @@ from models.money import money
 from models.selection import Selection
 from models.selection_view import selection_markdown
 from models.tables import utcnow
-from reports.bakeoff_charts import burn_chart, score_chart
 from reports.render import MARKUP, TEMPLATES
 from store.bakeoffs import get_bakeoff, selection_at
 from store.budget import budget_facts
@@ -70,6 +69,8 @@ def gather_bakeoff(*, session: Session, bakeoff: str) -> BakeoffReport:
 def render_bakeoff(report: BakeoffReport) -> RenderedBakeoff:
     """Draw both charts and render the report as Markdown (charts beside it) and HTML
     (charts inside it)."""
+    from reports.bakeoff_charts import burn_chart, score_chart  # matplotlib only to draw
+
     currency = report.selection.currency
     charts = {
         chart_name(report.bakeoff, "scores"): score_chart(report.selection),

@@ -19,7 +19,6 @@ from pydantic import BaseModel
 
 from models.display import shown_value
 from models.money import money
-from reports.chart import burn_chart
 from reports.gather import TrialReport
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -36,6 +35,8 @@ class RenderedReport(BaseModel):
 
 def render(report: TrialReport) -> RenderedReport:
     """Draw the chart and render both forms of the report."""
+    from reports.chart import burn_chart  # matplotlib is imported only to draw
+
     chart = burn_chart(report.budget)
     name = chart_name(report.slug)
     inline = "data:image/png;base64," + base64.b64encode(chart).decode()
