@@ -153,8 +153,10 @@ async def test_ask_pauses_at_the_cap_until_trials_decide_rescopes(
     run = await paused_run(f"ladder-{slug}", since)
     assert run.state is not None
     assert run.state.state_details.pause_key == "budget-cap-e1-rung-3"
-    answered = await asyncio.to_thread(
-        runner.invoke, app, ["decide", slug, "rescope", "--reason", "judge the two rungs done"]
+    # Called on the test's running event loop, as from any async code: the command still
+    # resumes the run (Prefect's resume would otherwise hand back an unawaited coroutine).
+    answered = runner.invoke(
+        app, ["decide", slug, "rescope", "--reason", "judge the two rungs done"]
     )
     assert answered.exit_code == 0, answered.output
     assert f"Resumed ladder-{slug}" in answered.stdout
