@@ -46,7 +46,7 @@ def main() -> None:
     os.environ["TRIALS_BENCH_TOKEN"] = TOKEN
     from config.prefect import prepare_prefect, start_ephemeral_server
 
-    prepare_prefect(quiet_console=True)
+    prepare_prefect(quiet_console=True, temporary_server=False)  # started below, sooner
     start_ephemeral_server()
     rows = asyncio.run(_measure(args.n))
     _print(rows, args.n)

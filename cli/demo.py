@@ -53,7 +53,7 @@ def demo(
                 f"The demo needs the example plans of a clone of the repository "
                 f"({EXAMPLE.parent.name}/ beside the code); run it from a clone."
             )
-    prepare_prefect(quiet_console=True)
+    prepare_prefect(quiet_console=True, temporary_server=False)  # started below, sooner
     started = time.perf_counter()
     if bakeoff:
         outcomes = asyncio.run(run_bakeoff(seconds_per_day, TOKEN_VARIABLE))

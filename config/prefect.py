@@ -38,7 +38,7 @@ def prepare_prefect(quiet_console: bool = False, temporary_server: bool = True) 
     if quiet_console:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     if temporary_server and not _server_named():
-        from config.temporary_server import own_temporary_server
+        from config.owned_server import own_temporary_server
 
         own_temporary_server()
 
@@ -52,15 +52,35 @@ def _server_named() -> bool:
 def start_ephemeral_server() -> None:
     """Start Prefect's temporary server now, if the commands will need one.
 
-    It takes about ten seconds to come up; started in a thread, it does so while the
-    command gets the rest ready, instead of when the first flow run asks for it.
+    It takes about five seconds to come up, and importing Prefect's server here three
+    more: the server's process is started first, and this process imports the server's
+    modules (to register the instance Prefect's clients use) while it comes up. Started in
+    a thread, all of it happens while the command gets the rest ready, instead of when the
+    first flow run asks for a server. A command that calls this passes
+    `temporary_server=False` to `prepare_prefect`, which would import them first.
     """
     if _server_named():
         return
-    from config.temporary_server import own_temporary_server
+    early = None
+    if os.name == "posix":  # the guard passes the pipe to the server by its descriptor
+        from config.temporary_server import free_port, spawn
 
+        port = free_port()
+        early = (*spawn(port), port)
     try:
-        own_temporary_server().start()
+        from config.owned_server import OwnedServer, own_temporary_server
+
+        server = own_temporary_server()
+        if early is not None and isinstance(server, OwnedServer) and not server.running:
+            server.adopt(*early)
+            early = None
+    finally:
+        if early is not None:  # one runs already, or the import failed: not needed
+            process, lifeline, _ = early
+            os.close(lifeline)  # the guard stops it
+            process.wait()
+    try:
+        server.start()
     except RuntimeError as exc:
         raise TrialsError(
             f"Prefect's temporary server did not start ({str(exc).split('.')[0]}). Start a "

@@ -7,7 +7,8 @@ However the owner ends, the kernel closes its end; the server reads end-of-file,
 on SIGTERM, and is made to exit if it has not within a few seconds.
 
 In the server's process this module runs first: `python -m config.temporary_server FD
-MODULE ARGS...` watches the pipe, then runs MODULE (uvicorn) as `python -m` would.
+MODULE ARGS...` watches the pipe, then runs MODULE (uvicorn) as `python -m` would. The
+owner's side, which Prefect's clients start and stop, is `config.owned_server`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import random
 import runpy
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,54 +25,49 @@ import time
 from typing import Any
 
 import prefect
-from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import get_current_settings
 
 GRACE_SECONDS = 5.0  # for the server to stop cleanly once its owner is gone
 
 
-class OwnedServer(SubprocessASGIServer):
-    """Prefect's temporary server, run under a guard that ends it with this process.
+def spawn(port: int) -> tuple[subprocess.Popen[Any], int]:
+    """Start the server on 127.0.0.1:`port` under the guard, as Prefect's own command (3.9)
+    would start it: the process, and the write end of its pipe, which only the caller holds.
 
-    Without POSIX file-descriptor passing (Windows), it starts as Prefect's own does.
+    Prefect's server modules, about three seconds of imports here, are imported by the new
+    process, not by its owner: a command can start the server before it imports them.
     """
+    read, lifeline = os.pipe()
+    try:
+        process = subprocess.Popen(
+            args=[sys.executable, "-m", __name__, str(read), "uvicorn"]
+            + ["--app-dir", str(prefect.__module_path__.parent)]
+            + ["--factory", f"{__name__}:create_app"]
+            + ["--host", "127.0.0.1", "--port", str(port)]
+            + ["--log-level", "error", "--lifespan", "on"],
+            env={
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+                **get_current_settings().to_environment_variables(exclude_unset=True),
+            },
+            pass_fds=(read,),
+        )
+    except BaseException:
+        os.close(lifeline)
+        raise
+    finally:
+        os.close(read)
+    return process, lifeline
 
-    _lifeline: int | None = None  # the pipe's write end, held only by this process
 
-    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
-        """Prefect's own command for the server (3.9), with the guard in front of uvicorn."""
-        if os.name != "posix":
-            return super()._run_uvicorn_command()
-        self._let_go()  # a start retried on another port leaves the first guard nothing
-        read, self._lifeline = os.pipe()
-        try:
-            return subprocess.Popen(
-                args=[sys.executable, "-m", __name__, str(read), "uvicorn"]
-                + ["--app-dir", str(prefect.__module_path__.parent)]
-                + ["--factory", f"{__name__}:create_app"]
-                + ["--host", "127.0.0.1", "--port", str(self.port)]
-                + ["--log-level", "error", "--lifespan", "on"],
-                env={
-                    **os.environ,
-                    "PREFECT_UI_ENABLED": "0",
-                    "PREFECT__SERVER_EPHEMERAL": "1",
-                    "PREFECT__SERVER_FINAL": "1",
-                    **get_current_settings().to_environment_variables(exclude_unset=True),
-                },
-                pass_fds=(read,),
-            )
-        finally:
-            os.close(read)
-
-    def stop(self) -> None:
-        """Stop the server as Prefect does, then let go of the pipe."""
-        super().stop()
-        self._let_go()
-
-    def _let_go(self) -> None:
-        if self._lifeline is not None:
-            os.close(self._lifeline)
-            self._lifeline = None
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the server may still lose it to
+    another process before it binds: it then exits with 3, and Prefect starts it again)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def create_app() -> Any:
@@ -116,20 +113,6 @@ class RetrySoon:
             await send(message)
 
         await self.app(scope, receive, send_with_retry_after)
-
-
-def own_temporary_server() -> SubprocessASGIServer:
-    """The temporary server this process starts, now or at a Prefect client's first call.
-
-    Prefect's clients start theirs as `SubprocessASGIServer()`, which answers the instance
-    registered for no port (Prefect's test harness swaps its own in the same way): an
-    OwnedServer registered there before any client runs is the one they start.
-    """
-    current = SubprocessASGIServer._instances.get(None)
-    if isinstance(current, OwnedServer) or (current is not None and current.running):
-        return current
-    SubprocessASGIServer._instances.pop(None, None)
-    return OwnedServer()
 
 
 def _end_when_closed(lifeline: int) -> None:

@@ -53,7 +53,13 @@ def strays() -> Iterator[list[int]]:
 
 
 def trials_run(plan: Path, home: Path, log: Path, strays: list[int]) -> subprocess.Popen[bytes]:
-    """`trials run PLAN` as a person starts it: no Prefect server named, so a temporary one."""
+    """`trials run PLAN` as a person starts it: no Prefect server named, so a temporary one,
+    started by Prefect's client when the flow first needs it."""
+    return trials(["run", str(plan)], home, log, strays)
+
+
+def trials(argv: list[str], home: Path, log: Path, strays: list[int]) -> subprocess.Popen[bytes]:
+    """`trials ARGV...` as a person starts it, with no Prefect server named."""
     unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
     env = {name: value for name, value in os.environ.items() if name not in unset} | {
         "PREFECT_HOME": str(home),
@@ -61,9 +67,7 @@ def trials_run(plan: Path, home: Path, log: Path, strays: list[int]) -> subproce
         "ACME_API_TOKEN": "sim-token",
     }
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [TRIALS, "run", str(plan)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen([TRIALS, *argv], env=env, stdout=out, stderr=subprocess.STDOUT)
     strays.append(process.pid)
     return process
 
@@ -134,6 +138,32 @@ def test_a_run_killed_with_sigkill_leaves_no_temporary_server(
 
     ends_within(10, server)
     assert not answers(port), f"port {port} still answers after its owner was killed"
+
+
+@pytest.mark.e2e
+def test_the_demo_starts_its_server_first_and_leaves_none_killed_or_done(
+    settings: Settings, prefect_home: Path, tmp_path: Path, strays: list[int]
+) -> None:
+    """`trials demo` starts the server's process before it imports Prefect's server (which
+    it then does while the server comes up): the same guard ends it, and the demo's end
+    stops it."""
+    log = tmp_path / "demo.log"
+    killed = trials(["demo"], prefect_home, log, strays)
+    port = temporary_server(killed, log, strays)
+    server = strays[-1]
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    ends_within(10, server)
+    assert not answers(port), f"port {port} still answers after its owner was killed"
+
+    log = tmp_path / "demo-whole.log"
+    whole = trials(["demo"], prefect_home, log, strays)
+    port = temporary_server(whole, log, strays)
+    server = strays[-1]
+    assert whole.wait(timeout=300) == 0, log.read_text()
+    assert "Demo: 3 trials in" in log.read_text() and "Traceback" not in log.read_text()
+    assert not alive(server), "the server outlived the demo that started it"
+    assert not answers(port)
 
 
 @pytest.mark.e2e
