@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from config import get_settings
-from config.prefect import prepare_prefect
+from config.prefect import prepare_prefect, start_ephemeral_server
 
 
 def bakeoff(
@@ -30,17 +30,23 @@ def bakeoff(
     ] = 300.0,
 ) -> None:
     """Run every vendor's trial on the shared ladder, select one; rerun it to carry on."""
-    from flows.bakeoff import bakeoff as bakeoff_flow
-
     name = _stored(Path(target)) if target.endswith((".yaml", ".yml")) else _known(target)
-    prepare_prefect(quiet_console=True)
-    outcome = asyncio.run(
-        bakeoff_flow(name, decisions="auto" if auto else "ask", wait_seconds=wait)
-    )
+    prepare_prefect(quiet_console=True, temporary_server=False)  # started in _run, sooner
+    outcome = asyncio.run(_run(name, "auto" if auto else "ask", wait))
     typer.echo(
         f"Bake-off {name}: {outcome}. `trials report {name}` writes the side-by-side report; "
         f"`trials decide {name} select VENDOR --reason TEXT` selects at its gate."
     )
+
+
+async def _run(name: str, decisions: str, wait: float) -> str:
+    """The bake-off flow; with no Prefect server named, the temporary one comes up while
+    the flows are imported."""
+    server = asyncio.get_running_loop().run_in_executor(None, start_ephemeral_server)
+    from flows.bakeoff import bakeoff as bakeoff_flow
+
+    await server
+    return await bakeoff_flow(name, decisions=decisions, wait_seconds=wait)
 
 
 def _known(name: str) -> str:

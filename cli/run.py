@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from config import get_settings
-from config.prefect import prepare_prefect
+from config.prefect import prepare_prefect, start_ephemeral_server
 from models.errors import TrialsError
 
 
@@ -31,15 +31,18 @@ def run(
 ) -> None:
     """Run a trial end to end, as far as it can go now; rerun it to carry on."""
     slug = _stored(Path(target)) if target.endswith((".yaml", ".yml")) else target
-    prepare_prefect(quiet_console=True)
+    prepare_prefect(quiet_console=True, temporary_server=False)  # started in _run, sooner
     outcome = asyncio.run(_run(slug, "auto" if auto else "ask", wait))
     typer.echo(f"Trial {slug}: {outcome}. `trials show {slug}` has the details.")
 
 
 async def _run(slug: str, decisions: str, wait: float) -> str:
     """The trial flow, with a word to the terminal whenever it waits for a person."""
+    # With no Prefect server named, the temporary one comes up while the flows are imported.
+    server = asyncio.get_running_loop().run_in_executor(None, start_ephemeral_server)
     from flows.trial import trial
 
+    await server
     watcher = asyncio.create_task(_tell_when_asked(slug))
     try:
         return await trial(slug, decisions=decisions, wait_seconds=wait)

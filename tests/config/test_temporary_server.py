@@ -103,7 +103,7 @@ def temporary_server(parent: subprocess.Popen[bytes], log: Path, strays: list[in
     deadline = time.monotonic() + 240  # a first start builds the database: 30 s and more
     while time.monotonic() < deadline:
         if parent.poll() is not None:
-            raise AssertionError(f"`trials run` ended ({parent.returncode}): {log.read_text()}")
+            raise AssertionError(f"the command ended ({parent.returncode}): {log.read_text()}")
         for pid, ppid, _, argv in processes():
             if ppid == parent.pid and SERVER_APP in argv:
                 if pid not in strays:
@@ -179,6 +179,45 @@ def test_a_run_stopped_with_ctrl_c_stops_its_temporary_server(
     running.wait(timeout=60)
 
     assert not alive(server), "the server outlived the run that stopped it"
+    assert not answers(port)
+
+
+LAZY_CLIENT = """
+from config.prefect import prepare_prefect
+prepare_prefect()
+from prefect import get_client
+with get_client(sync_client=True) as client:
+    print("health:", client.api_healthcheck(), flush=True)
+input()  # holds the server until the test has seen it
+"""
+
+
+def test_a_prefect_client_starts_the_guarded_server_when_a_command_did_not(
+    prefect_home: Path, tmp_path: Path, strays: list[int]
+) -> None:
+    """A command that leaves the server to Prefect (`trials decide`, `check-vendor`) gets
+    the guarded one when its first client starts it, and none is left when it ends."""
+    log = tmp_path / "client.log"
+    unset = {"PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in unset} | {
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    with log.open("wb") as out:
+        client = subprocess.Popen(
+            [sys.executable, "-c", LAZY_CLIENT],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    strays.append(client.pid)
+    port = temporary_server(client, log, strays)
+    server = strays[-1]
+    client.communicate(b"\n", timeout=120)
+    assert client.returncode == 0, log.read_text()
+    assert "health: None" in log.read_text()  # Prefect's healthcheck: None when it answers
+    assert not alive(server), "the server outlived the process whose client started it"
     assert not answers(port)
 
 
