@@ -13,6 +13,7 @@ owner's side, which Prefect's clients start and stop, is `config.owned_server`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import runpy
@@ -84,16 +85,25 @@ def create_app() -> Any:
 
 
 class RetrySoon:
-    """ASGI middleware: a 503 answer gains a Retry-After (seconds) of a random 0.1 to 0.5 s
-    times one more than the 503s of the last second. A lone collision is retried at once;
-    a burst of them spreads its retries out, so the client's five tries are not spent in a
-    moment while the server is busy."""
+    """ASGI middleware for the busy answers of the temporary server (503: a write met
+    another at its SQLite, and the request's transaction was rolled back).
+
+    The request is first tried again here, up to ATTEMPTS times in all, each after a random
+    20 to 100 ms times the attempts so far: a write holds the lock for milliseconds, and a
+    retry here spends none of the client's five. Only a request still busy after that is
+    answered 503, with a Retry-After (seconds) of a random 0.1 to 0.5 s times one more than
+    the 503s of the last second, so a burst spreads the client's retries out (Prefect's
+    client honours Retry-After; without one it waits 2, 4, 8 s). A rolled-back request
+    changed nothing, so trying it again is what the client would do.
+    """
 
     WINDOW = 1.0  # seconds of recent 503s that lengthen the next one's Retry-After
+    ATTEMPTS = 6  # tries of a busy request here, the first included
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.busy: list[float] = []  # monotonic times of recent 503s
+        self.busy: list[float] = []  # monotonic times of recent 503s sent to clients
+        self.retried = 0  # busy requests tried again here, since the server started
 
     def retry_after(self) -> float:
         """Seconds the client should wait before trying again, given the recent 503s."""
@@ -105,14 +115,46 @@ class RetrySoon:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body = b""
+        while True:  # the whole request, to send again; Prefect's are JSON of some KB
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        for attempt in range(1, self.ATTEMPTS + 1):
+            if not await self._try(scope, body, receive, send, last=attempt == self.ATTEMPTS):
+                return
+            self.retried += 1
+            await asyncio.sleep(random.uniform(0.02, 0.1) * attempt)
 
-        async def send_with_retry_after(message: Any) -> None:
+    async def _try(self, scope: Any, body: bytes, receive: Any, send: Any, last: bool) -> bool:
+        """Run the request once; True if it was busy and its answer held back to retry."""
+        given = False
+        busy = False
+
+        async def replay() -> Any:
+            nonlocal given
+            if not given:
+                given = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: the client's disconnect, if it comes
+
+        async def answer(message: Any) -> None:
+            nonlocal busy
             if message["type"] == "http.response.start" and message["status"] == 503:
+                if not last:
+                    busy = True
+                    return
                 delay = f"{self.retry_after():.2f}".encode()
                 message = {**message, "headers": [*message["headers"], (b"retry-after", delay)]}
+            elif busy:  # the body of a busy answer held back
+                return
             await send(message)
 
-        await self.app(scope, receive, send_with_retry_after)
+        await self.app(scope, replay, answer)
+        return busy
 
 
 def _end_when_closed(lifeline: int) -> None:

@@ -1,5 +1,6 @@
-"""The temporary server's busy answers say when to try again, sooner than Prefect's client
-would wait on its own, and later while the server keeps answering busy."""
+"""The temporary server tries a busy request again itself before it answers busy; a busy
+answer then says when to try again, sooner than Prefect's client would wait on its own,
+and later while the server keeps answering busy."""
 
 from __future__ import annotations
 
@@ -17,9 +18,51 @@ async def answer(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
+class BusyAtFirst:
+    """A stand-in for Prefect's app whose first `busy` answers are 503s; it keeps each
+    request body it was given."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        self.bodies.append(message["body"])
+        status = 503 if len(self.bodies) <= self.busy else 201
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        body = b'{"busy": true}' if status == 503 else message["body"]
+        await send({"type": "http.response.body", "body": body})
+
+
+def client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+
+
+async def test_a_busy_request_is_tried_again_here_with_its_body_until_it_goes_through() -> None:
+    app = BusyAtFirst(busy=3)
+    middleware = RetrySoon(app)
+    async with client(middleware) as http:
+        done = await http.post("/flow_runs/", json={"name": "trial-x"})
+    assert done.status_code == 201 and done.json() == {"name": "trial-x"}
+    assert app.bodies == [b'{"name":"trial-x"}'] * 4  # the same request, four times
+    assert middleware.retried == 3 and middleware.busy == []  # no 503 reached the client
+
+
+async def test_a_request_busy_at_every_try_is_answered_busy_with_a_retry_after() -> None:
+    app = BusyAtFirst(busy=100)
+    middleware = RetrySoon(app)
+    async with client(middleware) as http:
+        busy = await http.post("/flow_runs/", json={"name": "trial-x"})
+    assert busy.status_code == 503 and busy.json() == {"busy": True}
+    assert len(app.bodies) == RetrySoon.ATTEMPTS
+    assert 0.1 <= float(busy.headers["retry-after"]) <= 0.5  # a lone 503: soon
+
+
 async def test_a_503_gains_a_retry_after_that_grows_with_a_burst() -> None:
     app = RetrySoon(answer)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http:
+    app.ATTEMPTS = 1  # each busy request answered at once, to make a burst within a second
+    async with client(app) as http:
         fine = await http.get("/fine")
         assert fine.status_code == 200 and "retry-after" not in fine.headers
         first = await http.get("/busy")
