@@ -153,7 +153,14 @@ class RetrySoon:
                 return
             await send(message)
 
-        await self.app(scope, replay, answer)
+        try:
+            # A copy: the app's routing rewrites the scope it is given (Starlette's mounts).
+            await self.app(dict(scope), replay, answer)
+        except Exception:
+            # Starlette raises the error again once its handler has answered (the 503), for
+            # the server's log; one held back here to try again is handled by that retry.
+            if not busy:
+                raise
         return busy
 
 

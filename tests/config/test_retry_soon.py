@@ -19,24 +19,33 @@ async def answer(scope: Any, receive: Any, send: Any) -> None:
 
 
 class BusyAtFirst:
-    """A stand-in for Prefect's app whose first `busy` answers are 503s; it keeps each
-    request body it was given."""
+    """A stand-in for Prefect's app whose first `busy` answers are 503s, each followed by
+    the error raised again, as Starlette does for the server's log; it keeps each request
+    body it was given."""
 
     def __init__(self, busy: int) -> None:
         self.busy = busy
         self.bodies: list[bytes] = []
+        self.paths: list[str] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         message = await receive()
         self.bodies.append(message["body"])
+        self.paths.append(scope["path"])
+        scope["path"] = "/api" + scope["path"]  # as a mount rewrites the scope it is given
         status = 503 if len(self.bodies) <= self.busy else 201
         await send({"type": "http.response.start", "status": status, "headers": []})
         body = b'{"busy": true}' if status == 503 else message["body"]
         await send({"type": "http.response.body", "body": body})
+        if status == 503:
+            raise RuntimeError("database is locked")
 
 
 def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+    """A client of the app; an error the app raises after it answered is the server's to
+    log, as uvicorn does, and the answer stands."""
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
 
 
 async def test_a_busy_request_is_tried_again_here_with_its_body_until_it_goes_through() -> None:
@@ -46,6 +55,7 @@ async def test_a_busy_request_is_tried_again_here_with_its_body_until_it_goes_th
         done = await http.post("/flow_runs/", json={"name": "trial-x"})
     assert done.status_code == 201 and done.json() == {"name": "trial-x"}
     assert app.bodies == [b'{"name":"trial-x"}'] * 4  # the same request, four times
+    assert app.paths == ["/flow_runs/"] * 4
     assert middleware.retried == 3 and middleware.busy == []  # no 503 reached the client
 
 
