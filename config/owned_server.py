@@ -1,8 +1,9 @@
 """The owner's side of Prefect's temporary server: the instance Prefect's clients start,
 which runs the server under the guard of `config.temporary_server`.
 
-Importing this module imports Prefect's server (seconds): `start_temporary_server` starts
-the process first and imports it while the server comes up.
+Importing this module imports Prefect's server (seconds):
+`config.prefect.start_ephemeral_server` starts the process first, and imports it while the
+server comes up.
 """
 
 from __future__ import annotations
