@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect.server.api.server import SubprocessASGIServer
 
-from config.temporary_server import spawn
+from config.temporary_server import Spawned, spawn
 
 
 class OwnedServer(SubprocessASGIServer):
@@ -26,10 +26,11 @@ class OwnedServer(SubprocessASGIServer):
     _lifeline: int | None = None  # the pipe's write end, held only by this process
     _spawned: subprocess.Popen[Any] | None = None  # started before this instance was made
 
-    def adopt(self, process: subprocess.Popen[Any], lifeline: int, port: int) -> None:
-        """Take a server process already started with `spawn` on `port`: `start` then waits
-        for it to answer instead of starting another."""
-        self.port, self._spawned, self._lifeline = port, process, lifeline
+    def adopt(self, early: Spawned) -> None:
+        """Take a server process already started with `spawn`: `start` then waits for it to
+        answer instead of starting another."""
+        self._let_go()
+        self.port, self._spawned, self._lifeline = early.port, early.process, early.lifeline
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         """The adopted process the first time; else Prefect's own command (3.9) for the
@@ -41,8 +42,9 @@ class OwnedServer(SubprocessASGIServer):
             return super()._run_uvicorn_command()
         self._let_go()  # a start retried on another port leaves the first guard nothing
         assert self.port is not None  # chosen by `start` before it runs the command
-        process, self._lifeline = spawn(self.port)
-        return process
+        started = spawn(self.port)
+        self._lifeline = started.lifeline
+        return started.process
 
     def stop(self) -> None:
         """Stop the server as Prefect does, then let go of the pipe."""
@@ -55,15 +57,22 @@ class OwnedServer(SubprocessASGIServer):
             self._lifeline = None
 
 
-def own_temporary_server() -> SubprocessASGIServer:
-    """The temporary server this process starts, now or at a Prefect client's first call.
+def own_temporary_server(early: Spawned | None = None) -> SubprocessASGIServer:
+    """The temporary server this process starts, now or at a Prefect client's first call;
+    a new one adopts `early`, a server process already started with `spawn`, which is
+    stopped instead if a server runs already.
 
     Prefect's clients start theirs as `SubprocessASGIServer()`, which answers the instance
     registered for no port (Prefect's test harness swaps its own in the same way): an
     OwnedServer registered there before any client runs is the one they start.
     """
     current = SubprocessASGIServer._instances.get(None)
-    if isinstance(current, OwnedServer) or (current is not None and current.running):
-        return current
-    SubprocessASGIServer._instances.pop(None, None)
-    return OwnedServer()
+    if current is None or not (isinstance(current, OwnedServer) or current.running):
+        SubprocessASGIServer._instances.pop(None, None)
+        current = OwnedServer()
+    if early is not None:
+        if isinstance(current, OwnedServer) and not current.running:
+            current.adopt(early)
+        else:
+            early.stop()
+    return current

@@ -65,20 +65,15 @@ def start_ephemeral_server() -> None:
     if os.name == "posix":  # the guard passes the pipe to the server by its descriptor
         from config.temporary_server import free_port, spawn
 
-        port = free_port()
-        early = (*spawn(port), port)
+        early = spawn(free_port())
     try:
-        from config.owned_server import OwnedServer, own_temporary_server
+        from config.owned_server import own_temporary_server
 
-        server = own_temporary_server()
-        if early is not None and isinstance(server, OwnedServer) and not server.running:
-            server.adopt(*early)
-            early = None
-    finally:
-        if early is not None:  # one runs already, or the import failed: not needed
-            process, lifeline, _ = early
-            os.close(lifeline)  # the guard stops it
-            process.wait()
+        server = own_temporary_server(early)
+    except BaseException:
+        if early is not None:
+            early.stop()
+        raise
     try:
         server.start()
     except RuntimeError as exc:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import prefect
@@ -31,9 +32,29 @@ from prefect.settings import get_current_settings
 GRACE_SECONDS = 5.0  # for the server to stop cleanly once its owner is gone
 
 
-def spawn(port: int) -> tuple[subprocess.Popen[Any], int]:
+@dataclass
+class Spawned:
+    """A server process started under the guard, on `port`, and the write end of its pipe,
+    which only this process holds."""
+
+    process: subprocess.Popen[Any]
+    lifeline: int
+    port: int
+
+    def stop(self) -> None:
+        """Let go of the pipe, so the guard stops the server; kill it if it has not ended
+        within its grace and as long again."""
+        os.close(self.lifeline)
+        try:
+            self.process.wait(timeout=2 * GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def spawn(port: int) -> Spawned:
     """Start the server on 127.0.0.1:`port` under the guard, as Prefect's own command (3.9)
-    would start it: the process, and the write end of its pipe, which only the caller holds.
+    would start it.
 
     Prefect's server modules, about three seconds of imports here, are imported by the new
     process, not by its owner: a command can start the server before it imports them.
@@ -60,7 +81,7 @@ def spawn(port: int) -> tuple[subprocess.Popen[Any], int]:
         raise
     finally:
         os.close(read)
-    return process, lifeline
+    return Spawned(process, lifeline, port)
 
 
 def free_port() -> int:

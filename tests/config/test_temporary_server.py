@@ -237,3 +237,44 @@ def test_the_guard_ends_what_it_runs_when_its_owner_lets_go() -> None:
     finally:
         guarded.kill()
         guarded.wait()
+
+
+def test_an_early_server_is_adopted_by_a_new_owner_and_stopped_if_one_runs_already() -> None:
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from config.owned_server import OwnedServer, own_temporary_server
+    from config.temporary_server import Spawned
+
+    def guarded_http_server() -> Spawned:
+        """A guarded stand-in for the server's process, as `spawn` starts one."""
+        read, write = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "config.temporary_server", str(read)]
+            + ["http.server", "0", "--bind", "127.0.0.1"],
+            pass_fds=(read,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(read)
+        return Spawned(process, write, 0)
+
+    saved = SubprocessASGIServer._instances.pop(None, None)
+    try:
+        early = guarded_http_server()
+        owner = own_temporary_server(early)
+        assert isinstance(owner, OwnedServer) and owner.port == 0
+        assert owner._run_uvicorn_command() is early.process  # `start` runs the adopted one
+        owner.stop()  # as at the process's exit: the guard ends it
+        assert early.process.wait(timeout=10) == -signal.SIGTERM
+
+        class Running:  # a server Prefect's client started already
+            running = True
+
+        SubprocessASGIServer._instances[None] = Running()  # type: ignore[assignment]
+        late = guarded_http_server()
+        assert own_temporary_server(late) is SubprocessASGIServer._instances[None]
+        assert late.process.poll() is not None  # not needed, so stopped
+    finally:
+        SubprocessASGIServer._instances.pop(None, None)
+        if saved is not None:
+            SubprocessASGIServer._instances[None] = saved
